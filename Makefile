@@ -1,0 +1,41 @@
+# Two entry points for a fresh machine (README.md):
+#   make serve   set up .venv and serve the dashboards on the bundled example tracker
+#   make test    set up .venv (with test tools and system packages) and run every test
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8866
+
+.PHONY: serve test setup setup-test system-deps notebooks benchmarks clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+setup: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+setup-test: $(BIN)/python system-deps
+	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+
+# Debian packages the tests drive: Chromium (browser tests) and GNU PSPP
+# (SPSS files written by another program). Installed only when missing.
+system-deps:
+	@bash .ci/system-deps
+
+serve: setup
+	$(BIN)/voila dashboards/ --port=$(PORT) --no-browser
+
+notebooks: setup
+	$(BIN)/jupyter lab notebooks/
+
+test: setup-test
+	$(BIN)/python -m pytest
+
+benchmarks: setup
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache
