@@ -41,6 +41,13 @@ class Survey:
         Labels and user-missing codes (from :func:`surveytools.read_wave`).
     small_base : SmallBaseRule, optional
         Thresholds for suppressing and flagging small bases.
+    calibration : object, optional
+        Set by :func:`surveytools.rake`: an object with a
+        ``residualise(scores) -> scores`` method that makes linearisation
+        variances account for the calibration of the weights (as R's
+        ``svyrecvar`` does with a design's ``postStrata``). It belongs to
+        these rows and weights, so :meth:`replace` drops it when the data or
+        design change.
 
     Raises
     ------
@@ -51,7 +58,7 @@ class Survey:
         PSUs with missing values; an fpc that varies within a stratum.
     """
 
-    __slots__ = ("_data", "_design", "_meta", "_small_base", "__dict__")
+    __slots__ = ("_data", "_design", "_meta", "_small_base", "_calibration", "__dict__")
 
     def __init__(
         self,
@@ -60,6 +67,7 @@ class Survey:
         meta: Metadata | None = None,
         *,
         small_base: SmallBaseRule | None = None,
+        calibration: Any = None,
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise DataError(
@@ -77,6 +85,7 @@ class Survey:
         self._design = design
         self._meta = meta if meta is not None else Metadata()
         self._small_base = small_base if small_base is not None else DEFAULT_RULE
+        self._calibration = calibration
         _validate(self._data, design, self._meta.file)
 
     # -- the parts --------------------------------------------------------
@@ -98,6 +107,11 @@ class Survey:
         return self._small_base
 
     @property
+    def calibration(self):
+        """The calibration the weights came from (see :func:`surveytools.rake`), or None."""
+        return self._calibration
+
+    @property
     def weights(self) -> pd.Series:
         """The full-sample weights as a float Series."""
         return self._data[self._design.weight].astype(float)
@@ -116,18 +130,24 @@ class Survey:
 
     # -- changed copies ---------------------------------------------------
     def replace(self, **changes: Any) -> "Survey":
-        """A new Survey with ``data``, ``design``, ``meta`` or ``small_base`` changed."""
+        """A new Survey with ``data``, ``design``, ``meta``, ``small_base`` or
+        ``calibration`` changed. A new ``data`` or ``design`` drops the
+        calibration unless one is passed."""
         parts = {
             "data": self._data,
             "design": self._design,
             "meta": self._meta,
             "small_base": self._small_base,
+            "calibration": self._calibration,
         }
         unknown = set(changes) - set(parts)
         if unknown:
             raise TypeError(f"Survey.replace() got unknown fields {sorted(unknown)}")
+        if ("data" in changes or "design" in changes) and "calibration" not in changes:
+            parts["calibration"] = None
         parts.update(changes)
-        return Survey(parts["data"], parts["design"], parts["meta"], small_base=parts["small_base"])
+        return Survey(parts["data"], parts["design"], parts["meta"],
+                      small_base=parts["small_base"], calibration=parts["calibration"])
 
     def with_weights(self, weights, *, name: str | None = None) -> "Survey":
         """A new Survey whose design weight is ``weights`` (a column is added).
