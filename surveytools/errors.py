@@ -55,6 +55,11 @@ class SurveyError(Exception):
         self.hint = hint
         super().__init__(self._render())
 
+    def __reduce__(self):
+        # keep the structured fields across pickling (worker processes)
+        fields = {k: getattr(self, k) for k in ("file", "column", "row", "expected", "found", "hint")}
+        return (_rebuild, (type(self), self.message, fields))
+
     @property
     def location(self) -> str:
         """``file, column 'x', row 3`` (the parts that are known)."""
@@ -118,6 +123,10 @@ class UndeclaredMissingWarning(SurveyWarning):
 
 class LowBaseWarning(SurveyWarning):
     """An estimate rests on fewer respondents than the small-base rule allows."""
+
+
+def _rebuild(cls, message, fields):
+    return cls(message, **fields)
 
 
 def row_number(index_position: int) -> int:

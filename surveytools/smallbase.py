@@ -91,11 +91,12 @@ class SmallBaseRule:
         hidden = out["base_flag"].to_numpy() == SUPPRESSED
         for column in ESTIMATE_COLUMNS:
             if column in out.columns and hidden.any():
-                if out[column].dtype == object:
-                    out.loc[hidden, column] = None
-                else:
+                if pd.api.types.is_numeric_dtype(out[column]):
                     out[column] = out[column].astype(float)
                     out.loc[hidden, column] = np.nan
+                else:
+                    out[column] = out[column].astype(object)
+                    out.loc[hidden, column] = None
         return out
 
     def describe(self) -> str:
