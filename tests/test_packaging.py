@@ -7,6 +7,8 @@ import re
 import tomllib
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -19,23 +21,11 @@ def _requirement_names(requirements) -> dict[str, str]:
 
 
 def _environment_requirements() -> tuple[dict[str, str], dict[str, str]]:
-    conda, pip = [], []
-    in_pip = False
-    for line in (ROOT / "environment.yml").read_text().splitlines():
-        stripped = line.strip()
-        if stripped.startswith("- pip:"):
-            in_pip = True
-            continue
-        if not stripped.startswith("- ") or stripped.startswith("- -e"):
-            continue
-        item = stripped[2:].strip()
-        indent = len(line) - len(line.lstrip())
-        if in_pip and indent > 4:
-            pip.append(item)
-        else:
-            in_pip = False
-            conda.append(item)
-    conda = [c for c in conda if not c.startswith(("python=", "pip"))]
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda = [d for d in env["dependencies"] if isinstance(d, str)
+             and not d.startswith(("python=", "pip"))]
+    pip = [d for block in env["dependencies"] if isinstance(block, dict)
+           for d in block["pip"] if not d.startswith("-e")]
     return _requirement_names(conda), _requirement_names(pip)
 
 
