@@ -19,6 +19,8 @@ True
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -133,7 +135,7 @@ class Metadata:
             return labels[code]
         if isinstance(code, float) and code.is_integer() and int(code) in labels:
             return labels[int(code)]
-        return _code_text(code)
+        return code_text(code)
 
     def missing_mask(self, column: str, values) -> np.ndarray:
         """True where ``values`` of ``column`` are user-missing codes."""
@@ -141,6 +143,73 @@ class Metadata:
         if not spec:
             return np.zeros(len(values), dtype=bool)
         return spec.mask(values)
+
+    def rename(self, names: Mapping[str, str]) -> "Metadata":
+        """A copy whose columns ``old`` are called ``names[old]``.
+
+        Examples
+        --------
+        >>> Metadata(variable_labels={"a": "A"}).rename({"a": "b"}).variable_labels["b"]
+        'A'
+        """
+
+        def moved(m):
+            return {names.get(k, k): v for k, v in m.items()}
+
+        return self.replace(
+            variable_labels=moved(self.variable_labels),
+            value_labels={k: dict(v) for k, v in moved(self.value_labels).items()},
+            missing=moved(self.missing),
+            measure=moved(self.measure),
+        )
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict; :meth:`from_dict` turns it back into an equal Metadata.
+
+        Value labels are lists of ``[code, label]`` pairs so that numeric codes
+        stay numbers. Notes must hold JSON values (dates are written as ISO text).
+
+        Examples
+        --------
+        >>> meta = Metadata(value_labels={"q": {8: "Don't know"}})
+        >>> Metadata.from_dict(meta.to_dict()) == meta
+        True
+        """
+        return {
+            "variable_labels": dict(self.variable_labels),
+            "value_labels": {c: [[k, v] for k, v in labels.items()]
+                             for c, labels in self.value_labels.items()},
+            "missing": {c: spec.to_dict() for c, spec in self.missing.items()},
+            "measure": dict(self.measure),
+            "encoding": self.encoding,
+            "file": self.file,
+            "wave": self.wave,
+            "notes": dict(self.notes),
+        }
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as JSON text (dates in notes as ISO text)."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, default=_json_value)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Metadata":
+        """The Metadata that :meth:`to_json` wrote."""
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "Metadata":
+        """The Metadata that :meth:`to_dict` wrote."""
+        return cls(
+            variable_labels=data.get("variable_labels", {}),
+            value_labels={c: {k: v for k, v in pairs}
+                          for c, pairs in data.get("value_labels", {}).items()},
+            missing=data.get("missing", {}),
+            measure=data.get("measure", {}),
+            encoding=data.get("encoding"),
+            file=data.get("file"),
+            wave=data.get("wave"),
+            notes=data.get("notes", {}),
+        )
 
     def restrict(self, columns) -> "Metadata":
         """Metadata of ``columns`` only (e.g. after selecting columns)."""
@@ -165,7 +234,18 @@ def _as_missing(value) -> MissingSpec:
     return MissingSpec(values=tuple(value))
 
 
-def _code_text(code: Any) -> str:
+def code_text(code: Any) -> str:
+    """A code as a person writes it: ``3.0`` -> ``"3"``, ``1.5`` -> ``"1.5"``."""
     if isinstance(code, float) and code.is_integer():
         return str(int(code))
     return str(code)
+
+
+def _json_value(value: Any):
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"metadata notes must hold JSON values, not {type(value).__name__}")
