@@ -9,13 +9,14 @@ Examples
 >>> import pandas as pd, surveytools as st
 >>> df = pd.DataFrame({"wt": [1.0, 1, 2, 2], "s": [1, 1, 2, 2], "c": [1, 2, 1, 2]})
 >>> p = st.Survey(df, st.Design(weight="wt", strata="s", psu="c"))._prepared
->>> p.n_strata, p.n_psu_total, list(p.psus_per_stratum)
+>>> p.n_strata, p.n_psu_total, p.psus_per_stratum.tolist()
 (2, 4, [2, 2])
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -70,6 +71,23 @@ class PreparedDesign:
     @property
     def is_replicate(self) -> bool:
         return self.replicate_weights is not None
+
+    @cached_property
+    def replicate_patterns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct rows of the replicate weights, each scaled to max 1 (for ranks).
+
+        Returns ``(patterns, pattern_of_row)``; rows whose replicate weights
+        are all zero get -1. Scaling a row does not change the rank of any
+        set of rows, and rows of one PSU usually share a pattern, so the rank
+        of a domain's replicate weights is the rank of a few patterns.
+        """
+        reps = self.replicate_weights
+        size = np.abs(reps).max(axis=1)
+        scaled = np.round(reps / np.where(size > 0, size, 1.0)[:, None], 12)
+        probe = np.random.default_rng(0).random(reps.shape[1])
+        codes, _ = pd.factorize(scaled @ probe)
+        first = np.unique(codes, return_index=True)[1]
+        return scaled[first], np.where(size > 0, codes, -1)
 
     def psu_totals(self, scores: np.ndarray) -> np.ndarray:
         """Sum the rows of ``scores`` (n x k) within each PSU -> (P x k)."""

@@ -20,7 +20,7 @@ Examples
 >>> df = pd.DataFrame({"wt": [1.0, 1, 1, 1], "s": [1, 1, 2, 2], "c": [1, 2, 3, 4]})
 >>> p = st.Survey(df, st.Design(weight="wt", strata="s", psu="c"))._prepared
 >>> taylor_covariance(p, np.array([1.0, -1.0, 2.0, 0.0]))
-array([[6.]])
+array([[8.]])
 """
 
 from __future__ import annotations
@@ -57,13 +57,36 @@ def taylor_covariance(prepared: PreparedDesign, scores: np.ndarray,
     if prepared.calibration is not None:
         scores = prepared.calibration.residualise(scores)
     k = scores.shape[1]
-    totals = prepared.psu_totals(scores)  # (P, k)
+    held = None
+    if (prepared.psus_per_stratum == 1).any() and prepared.design.lonely_psu in ("fail", "average"):
+        held = _strata_holding_base(prepared, base, k)
+    return psu_total_covariance(prepared, prepared.psu_totals(scores), held)
+
+
+def psu_total_covariance(prepared: PreparedDesign, totals: np.ndarray,
+                         held_strata: np.ndarray | None = None) -> np.ndarray:
+    """Linearisation covariance from the PSU totals of the scores.
+
+    The second half of :func:`taylor_covariance`, for estimators that sum
+    their scores into PSUs directly (by ``bincount``) instead of building an
+    (n x k) score matrix.
+
+    Parameters
+    ----------
+    totals : (P, k) array
+        Score totals of every PSU of the full design (zero where a PSU holds
+        no base row).
+    held_strata : (H, k) bool array, optional
+        Strata holding at least one base row of each estimate; needed only
+        when a stratum has a single PSU and ``lonely_psu`` is ``"fail"`` or
+        ``"average"``. Defaults to every stratum.
+    """
+    totals = _as_matrix(totals)
+    k = totals.shape[1]
     pps = prepared.psus_per_stratum
     strata_of_psu = prepared.psu_stratum
-    stratum_sums = np.stack(
-        [np.bincount(strata_of_psu, weights=totals[:, j], minlength=len(pps)) for j in range(k)],
-        axis=1,
-    )
+    cells = (strata_of_psu[:, None] * k + np.arange(k)).ravel()
+    stratum_sums = np.bincount(cells, weights=totals.ravel(), minlength=len(pps) * k).reshape(-1, k)
     lonely = pps == 1
     option = prepared.design.lonely_psu
     centred = totals - (stratum_sums / pps[:, None])[strata_of_psu]
@@ -77,7 +100,8 @@ def taylor_covariance(prepared: PreparedDesign, scores: np.ndarray,
     cov = weighted.T @ weighted
 
     if lonely.any() and option in ("fail", "average"):
-        held = _strata_holding_base(prepared, base, k)  # (H, k)
+        held = (np.ones((prepared.n_strata, k), bool) if held_strata is None
+                else np.asarray(held_strata, bool))
         if option == "fail":
             bad = np.flatnonzero(lonely & held.any(axis=1))
             if len(bad):
@@ -155,3 +179,63 @@ def _strata_holding_base(prepared: PreparedDesign, base, k: int) -> np.ndarray:
 def _as_matrix(values) -> np.ndarray:
     arr = np.asarray(values, dtype=float)
     return arr[:, None] if arr.ndim == 1 else arr
+
+
+def degrees_of_freedom(prepared: PreparedDesign, group: np.ndarray,
+                       n_groups: int) -> tuple[np.ndarray, float]:
+    """Design df of each domain's base and of all bases together.
+
+    Parameters
+    ----------
+    group : (n,) int
+        Domain of each base row (0..n_groups-1), -1 outside every base.
+
+    Returns
+    -------
+    ``(df, design_df)``: df per domain and df of the union of the bases.
+    Linearisation: PSUs holding a base row with non-zero weight minus the
+    strata holding them (R's ``degf`` of the subset). Replicate designs: the
+    rank of the base rows' replicate weights minus 1 (R's ``degf`` of a
+    ``svrepdesign`` subset, ``qr(..., tol=1e-5)$rank - 1``).
+
+    Examples
+    --------
+    >>> import pandas as pd, surveytools as st
+    >>> df = pd.DataFrame({"wt": [1.0] * 4, "s": [1, 1, 2, 2], "c": [1, 2, 3, 4]})
+    >>> p = st.Survey(df, st.Design(weight="wt", strata="s", psu="c"))._prepared
+    >>> degrees_of_freedom(p, np.array([0, 0, 1, -1]), 2)
+    (array([1, 0]), 1.0)
+    """
+    base = group >= 0
+    if prepared.is_replicate:
+        per_group = np.array([_replicate_rank(prepared, group == j) for j in range(n_groups)])
+        return per_group - 1, float(_replicate_rank(prepared, base) - 1)
+    psu, grp = _psus_holding(prepared, group, n_groups)
+    strata = prepared.psu_stratum
+    held_strata = np.unique(strata[psu] * n_groups + grp) % n_groups
+    per_group = np.bincount(grp, minlength=n_groups) - np.bincount(held_strata, minlength=n_groups)
+    union = np.unique(psu)
+    return per_group, float(len(union) - len(np.unique(strata[union])))
+
+
+def _psus_holding(prepared: PreparedDesign, group: np.ndarray,
+                  n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """(PSU, domain) pairs where the PSU holds a base row of the domain with non-zero weight."""
+    rows = (group >= 0) & (prepared.weights != 0)
+    keys = prepared.psu[rows] * n_groups + group[rows]
+    size = prepared.n_psu_total * n_groups
+    if size <= 8 * max(prepared.n, 1):
+        pairs = np.flatnonzero(np.bincount(keys, minlength=size))
+    else:  # many PSUs (e.g. one per respondent) and domains: avoid a P x G table
+        pairs = np.unique(keys)
+    return np.divmod(pairs, n_groups)
+
+
+def _replicate_rank(prepared: PreparedDesign, rows: np.ndarray) -> int:
+    patterns, pattern_of_row = prepared.replicate_patterns
+    used = np.unique(pattern_of_row[rows])
+    used = used[used >= 0]
+    if len(used) == 0:
+        return 0
+    singular = np.linalg.svd(patterns[used], compute_uv=False)
+    return int((singular > 1e-5 * singular[0]).sum()) if singular[0] > 0 else 0

@@ -1,0 +1,201 @@
+"""Ratio and total estimators for many domain cells in one vectorised pass.
+
+Every estimator here is a total ``A_c = sum_i w_i v_ic`` or a ratio
+``A_c / B_g(c)`` with ``B_g = sum of the weights in the base of domain g``.
+Column ``c`` of the result belongs to domain ``g(c)``; a row contributes to
+its own domain only (scores are zero elsewhere, so the whole design is
+kept).  The numerator is given as triplets ``(row, column, value)``: one
+per base row for a mean, total or proportion; one per base row for the
+answer's column of a distribution.
+
+Linearisation: the PSU totals of the scores are summed by one ``bincount``
+over ``psu * k + column`` (no (n x k) matrix), then
+:func:`~surveytools.estimation.variance.psu_total_covariance`.  The score
+of a ratio is ``w_i (v_ic - r_c) / B_g``; for a one-column-per-domain
+estimator it is centred row by row as R does.  Replicate designs: the
+estimates under every replicate weight come from one sparse x dense
+product, ``(k x n) @ (n x R)``.
+
+Examples
+--------
+>>> import numpy as np, pandas as pd, surveytools as st
+>>> s = st.Survey(pd.DataFrame({"w": [1.0, 1, 2, 2], "y": [1.0, 3, 2, 4]}), st.Design(weight="w"))
+>>> cells = Cells(group=np.zeros(4, np.int64), n_groups=1, rows=np.arange(4),
+...               columns=np.zeros(4, np.int64), values=s.data["y"].to_numpy(float),
+...               column_group=np.zeros(1, np.int64))
+>>> r = compute(s._prepared, cells, ratio=True)
+>>> float(r.estimate[0])
+2.6666666666666665
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sparse
+
+from .prepared import PreparedDesign
+from .variance import (
+    degrees_of_freedom,
+    psu_total_covariance,
+    replicate_covariance,
+    taylor_covariance,
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Cells:
+    """What to estimate (internal).
+
+    group : (n,) domain of each base row, -1 outside every base.
+    rows, columns, values : numerator triplets (rows are base rows).
+    column_group : (k,) domain of each column.
+    """
+
+    group: np.ndarray
+    n_groups: int
+    rows: np.ndarray
+    columns: np.ndarray
+    values: np.ndarray
+    column_group: np.ndarray
+
+    @property
+    def k(self) -> int:
+        return len(self.column_group)
+
+    @property
+    def one_column_per_group(self) -> bool:
+        return self.k == self.n_groups
+
+
+@dataclass(frozen=True, eq=False)
+class Computed:
+    """Estimates with their covariance and base sizes (internal; arrays of length k)."""
+
+    estimate: np.ndarray
+    covariance: np.ndarray
+    df: np.ndarray
+    design_df: float
+    n: np.ndarray           # base rows with a non-zero weight
+    n_rows: np.ndarray      # base rows (R's nrow() of the domain subset)
+    weighted_n: np.ndarray
+    deff: np.ndarray
+    replicates: np.ndarray | None = None  # (R, k) replicate estimates
+
+
+def compute(prepared: PreparedDesign, cells: Cells, *, ratio: bool) -> Computed:
+    """Estimates, covariance, df and deff of every column of ``cells``."""
+    w = prepared.weights
+    g, k, n_groups = cells.group, cells.k, cells.n_groups
+    base = g >= 0
+    col_group = cells.column_group
+    g_base, w_base = g[base], w[base]
+    weight_sum = np.bincount(g_base, weights=w_base, minlength=n_groups)
+    row_weights = w[cells.rows]
+    numerator = np.bincount(cells.columns, weights=row_weights * cells.values, minlength=k)
+    denominator = weight_sum[col_group]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        estimate = numerator / denominator if ratio else numerator
+        empty = denominator == 0
+        inverse = np.where(empty, 0.0, 1.0 / np.where(empty, 1.0, denominator))
+    centred = _centred_values(cells, np.where(empty, 0.0, estimate)) if ratio else cells.values
+
+    n_rows = np.bincount(g_base, minlength=n_groups)[col_group]
+    n_nonzero = np.bincount(g_base[w_base != 0], minlength=n_groups)[col_group]
+    df, design_df = degrees_of_freedom(prepared, g, n_groups)
+
+    replicates = None
+    if prepared.is_replicate:
+        replicates = _replicate_estimates(prepared, cells, ratio=ratio)
+        covariance = replicate_covariance(prepared, estimate, replicates)
+        srs_n = n_rows
+    else:
+        covariance = _taylor(prepared, cells, centred, inverse if ratio else np.ones(k),
+                             estimate if ratio else None)
+        srs_n = n_nonzero
+    covariance[empty, :] = np.nan
+    covariance[:, empty] = np.nan
+
+    spread = _population_variance(cells, row_weights, centred, weight_sum, ratio=ratio)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        srs_variance = spread / (srs_n - 1)
+        if not ratio:
+            srs_variance = srs_variance * denominator ** 2
+        deff = np.diag(covariance) / srs_variance
+    return Computed(estimate=np.where(empty, np.nan, estimate), covariance=covariance,
+                    df=df[col_group].astype(float), design_df=float(design_df),
+                    n=n_nonzero, n_rows=n_rows, weighted_n=denominator, deff=deff,
+                    replicates=replicates)
+
+
+def _centred_values(cells: Cells, estimate: np.ndarray) -> np.ndarray:
+    """``v - r`` per triplet when each base row has one column (exact centring)."""
+    if cells.one_column_per_group:
+        return cells.values - estimate[cells.columns]
+    return cells.values
+
+
+def _taylor(prepared, cells: Cells, centred, inverse, estimate) -> np.ndarray:
+    """Linearisation covariance of the cell estimates."""
+    k, w = cells.k, prepared.weights
+    per_row = w[cells.rows] * centred * inverse[cells.columns]
+    subtract_ratio = estimate is not None and not cells.one_column_per_group
+    if prepared.calibration is not None:
+        scores = np.zeros((prepared.n, k))
+        scores[cells.rows, cells.columns] = per_row
+        if subtract_ratio:
+            g = cells.group
+            in_group = (g[:, None] == cells.column_group[None, :])
+            scores -= in_group * (w * 1.0)[:, None] * (estimate * inverse)[None, :]
+        base = cells.group[:, None] == cells.column_group[None, :]
+        return taylor_covariance(prepared, scores, base)
+    n_psu = prepared.n_psu_total
+    psu = prepared.psu
+    totals = np.bincount(psu[cells.rows] * k + cells.columns, weights=per_row,
+                         minlength=n_psu * k).reshape(n_psu, k)
+    base = cells.group >= 0
+    if subtract_ratio:
+        g = cells.group
+        n_groups = cells.n_groups
+        group_totals = np.bincount(psu[base] * n_groups + g[base], weights=w[base],
+                                   minlength=n_psu * n_groups).reshape(n_psu, n_groups)
+        totals -= group_totals[:, cells.column_group] * (estimate * inverse)[None, :]
+    held = None
+    if (prepared.psus_per_stratum == 1).any():
+        n_groups = cells.n_groups
+        counts = np.bincount(prepared.stratum[base] * n_groups + cells.group[base],
+                             minlength=prepared.n_strata * n_groups)
+        held = (counts.reshape(prepared.n_strata, n_groups) > 0)[:, cells.column_group]
+    return psu_total_covariance(prepared, totals, held)
+
+
+def _replicate_estimates(prepared, cells: Cells, *, ratio: bool) -> np.ndarray:
+    """(R, k) estimates under every replicate weight, by sparse products."""
+    n = prepared.n
+    reps = prepared.replicate_weights
+    numerator = sparse.csr_matrix((cells.values, (cells.columns, cells.rows)),
+                                  shape=(cells.k, n)) @ reps
+    if not ratio:
+        return numerator.T
+    base = cells.group >= 0
+    groups = sparse.csr_matrix((np.ones(int(base.sum())), (cells.group[base], np.flatnonzero(base))),
+                               shape=(cells.n_groups, n)) @ reps
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (numerator / groups[cells.column_group]).T
+
+
+def _population_variance(cells: Cells, row_weights, centred, weight_sum, *, ratio: bool):
+    """Weighted population variance of the analysed values in each base (for deff)."""
+    k, w = cells.k, row_weights
+    denominator = weight_sum[cells.column_group]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if not cells.one_column_per_group:
+            # a distribution: indicator values, so the variance is p (1 - p)
+            share = np.bincount(cells.columns, weights=w, minlength=k) / denominator
+            return share * (1.0 - share)
+        values = centred
+        if not ratio:  # a total: centre on the domain mean
+            mean = np.bincount(cells.columns, weights=w * values, minlength=k) / denominator
+            values = values - np.nan_to_num(mean)[cells.columns]
+        return np.bincount(cells.columns, weights=w * values ** 2, minlength=k) / denominator

@@ -1,0 +1,239 @@
+"""Weighted means, totals, proportions and distributions with design-based SEs.
+
+All domains of one call are estimated in one vectorised pass (see
+:mod:`surveytools.estimation.core`); domain estimates keep the whole design.
+Definitions follow DESIGN.md and R's ``survey`` package: df, deff, and the
+proportion intervals of ``svyciprop``.
+
+Choices for awkward input (documented here, tested in tests/test_estimation.py):
+
+* a domain whose base is empty (every answer missing) keeps its row, with
+  ``n = 0`` and NaN estimates (the small-base rule suppresses it);
+* a proportion ``value`` that is neither in the data nor a labelled code is
+  an error (a typo, or ``"1"`` for ``1``); a labelled code with no answers is
+  a valid estimate of 0;
+* a ``value`` that is a user-missing code needs ``user_missing="include"``.
+
+Examples
+--------
+>>> import pandas as pd, surveytools as st
+>>> df = pd.DataFrame({"wt": [1.0, 3.0, 1.0, 1.0], "x": [2.0, 4.0, 6.0, None]})
+>>> est = st.Survey(df, st.Design(weight="wt")).mean("x")
+>>> float(est.table["estimate"].iloc[0]), int(est.table["n"].iloc[0])
+(4.0, 3)
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, UndeclaredMissingWarning, row_number
+from .core import Cells, Computed, compute
+from .domains import Domains, resolve
+from .intervals import check_ci, check_level, interval
+from .result import Estimate
+from .variance import replicate_covariance
+
+#: Value labels that mean "no substantive answer".
+NON_ANSWER = re.compile(
+    r"don'?t know|do not know|\bdk\b|refus|not applicable|\bn/?a\b|prefer not|no answer|"
+    r"not stated|not answered|can'?t say|cannot say",
+    re.IGNORECASE,
+)
+
+
+def mean(survey, variable: str, *, by=None, where=None, level: float = 0.95,
+         user_missing: str = "exclude") -> Estimate:
+    """Weighted mean of a numeric ``variable`` (see :meth:`surveytools.Survey.mean`)."""
+    return _numeric(survey, variable, "mean", by=by, where=where, level=level,
+                    user_missing=user_missing)
+
+
+def total(survey, variable: str, *, by=None, where=None, level: float = 0.95,
+          user_missing: str = "exclude") -> Estimate:
+    """Weighted total of a numeric ``variable`` (see :meth:`surveytools.Survey.total`)."""
+    return _numeric(survey, variable, "total", by=by, where=where, level=level,
+                    user_missing=user_missing)
+
+
+def proportion(survey, variable: str, *, value, by=None, where=None, ci: str = "logit",
+               level: float = 0.95, user_missing: str = "exclude") -> Estimate:
+    """Share of the base whose ``variable`` is ``value`` (one code or a list of codes).
+
+    Examples
+    --------
+    >>> import pandas as pd, surveytools as st
+    >>> df = pd.DataFrame({"wt": [1.0, 1, 2], "q": [1, 2, 3]})
+    >>> est = st.Survey(df, st.Design(weight="wt")).proportion("q", value=[1, 2])
+    >>> float(est.table["estimate"].iloc[0])
+    0.5
+    """
+    check_ci(ci, level)
+    domains = resolve(survey, variable, by=by, where=where, user_missing=user_missing)
+    codes = tuple(value) if isinstance(value, (list, tuple, set, np.ndarray)) else (value,)
+    _check_value(survey, variable, codes, domains, user_missing)
+    yes = domains.values.isin(list(codes)).to_numpy(dtype=float)
+    cells = _one_column_cells(domains, yes)
+    computed = compute(survey._prepared, cells, ratio=True)
+    return _estimate(survey, "proportion", variable, domains, computed, by=by, ci=ci,
+                     level=level, user_missing=user_missing, value=codes)
+
+
+def distribution(survey, variable: str, *, by=None, where=None, ci: str = "logit",
+                 level: float = 0.95, user_missing: str = "exclude") -> Estimate:
+    """Share of every answer of ``variable`` in each domain (a ``level`` column holds the code).
+
+    Answers are the codes observed in the base, sorted; every domain gets a
+    row for every answer (0 where no one in the domain gave it).
+    """
+    check_ci(ci, level)
+    domains = resolve(survey, variable, by=by, where=where, user_missing=user_missing)
+    base = domains.base
+    answers, levels = pd.factorize(domains.values[base], sort=True)
+    n_levels = len(levels)
+    rows = np.flatnonzero(base)
+    cells = Cells(group=domains.group, n_groups=domains.n_groups, rows=rows,
+                  columns=domains.group[rows] * n_levels + answers, values=np.ones(len(rows)),
+                  column_group=np.repeat(np.arange(domains.n_groups), n_levels))
+    computed = compute(survey._prepared, cells, ratio=True)
+    keys = domains.keys.loc[np.repeat(np.arange(domains.n_groups), n_levels)].reset_index(drop=True)
+    keys["level"] = np.tile(np.asarray(levels), domains.n_groups)
+    return _estimate(survey, "distribution", variable, domains, computed, by=by, ci=ci,
+                     level=level, user_missing=user_missing, keys=keys)
+
+
+def _numeric(survey, variable, statistic, *, by, where, level, user_missing) -> Estimate:
+    check_level(level)
+    domains = resolve(survey, variable, by=by, where=where, user_missing=user_missing)
+    values = _numeric_values(domains.values, variable, survey.meta.file, domains.base)
+    _warn_undeclared(survey, variable, statistic, domains)
+    cells = _one_column_cells(domains, values)
+    computed = compute(survey._prepared, cells, ratio=statistic == "mean")
+    return _estimate(survey, statistic, variable, domains, computed, by=by, ci="t",
+                     level=level, user_missing=user_missing)
+
+
+def _one_column_cells(domains: Domains, values: np.ndarray) -> Cells:
+    rows = np.flatnonzero(domains.base)
+    return Cells(group=domains.group, n_groups=domains.n_groups, rows=rows,
+                 columns=domains.group[rows], values=np.asarray(values, float)[rows],
+                 column_group=np.arange(domains.n_groups))
+
+
+def _estimate(survey, statistic, variable, domains: Domains, computed: Computed, *, by, ci,
+              level, user_missing, value=None, keys=None) -> Estimate:
+    estimate = computed.estimate
+    se = np.sqrt(np.clip(np.diag(computed.covariance), 0, None))
+    logit_se = None
+    if ci == "logit" and computed.replicates is not None:
+        logit_se = _replicate_logit_se(survey._prepared, estimate, computed.replicates, se)
+    low, high = interval(ci, estimate, se, computed.df, level=level, n_rows=computed.n_rows,
+                         logit_se=logit_se)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_eff = computed.n / computed.deff
+        cv = se / estimate
+    table = (domains.keys if keys is None else keys).copy()
+    stats = {"estimate": estimate, "se": se, "ci_low": low, "ci_high": high, "df": computed.df,
+             "deff": computed.deff, "n": computed.n, "n_eff": n_eff,
+             "weighted_n": computed.weighted_n, "cv": cv}
+    for name, column in stats.items():
+        table[name] = column
+    return Estimate(
+        statistic=statistic, variable=variable, by=tuple(_by_tuple(by)), table=table,
+        covariance=computed.covariance, ci_method=ci, conf_level=level,
+        user_missing=user_missing, excluded_codes=domains.excluded_codes, value=value,
+        small_base=survey.small_base, meta=survey.meta, wave=survey.wave,
+        design_df=computed.design_df,
+    )
+
+
+def _by_tuple(by) -> tuple[str, ...]:
+    if by is None:
+        return ()
+    return (by,) if isinstance(by, str) else tuple(by)
+
+
+def _replicate_logit_se(prepared, estimate, replicates, se) -> np.ndarray:
+    """SE of logit(p) from the replicate logits, as R's svyglm on a svrepdesign.
+
+    Where a replicate proportion is 0 or 1 its logit is infinite (R's glm
+    then stops at an arbitrary large value and gives a meaningless
+    interval): those rows use the delta method, se / (p (1 - p)).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logits = np.log(replicates / (1 - replicates))
+        centre = np.log(estimate / (1 - estimate))
+        delta = se / (estimate * (1 - estimate))
+    finite = np.isfinite(logits).all(axis=0)
+    variance = np.diag(replicate_covariance(prepared, centre, np.where(finite, logits, 0.0)))
+    return np.where(finite, np.sqrt(np.clip(variance, 0, None)), delta)
+
+
+def _numeric_values(values: pd.Series, variable: str, file, base) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(dtype=float, na_value=np.nan)
+    if not pd.api.types.is_numeric_dtype(values):
+        numeric = pd.to_numeric(values, errors="coerce")
+        bad = np.flatnonzero(numeric.isna().to_numpy() & values.notna().to_numpy() & base)
+        if len(bad) == 0:
+            bad = np.flatnonzero(numeric.isna().to_numpy() & values.notna().to_numpy())
+        raise DataError(
+            "a mean or total needs a numeric variable", file=file, column=variable,
+            row=row_number(bad[0]) if len(bad) else None, expected="numbers",
+            found=repr(values.iloc[bad[0]]) if len(bad) else f"dtype {values.dtype}",
+            hint="use proportion(..., value=...) or distribution(...) for a categorical "
+                 "variable, or convert the column to numbers",
+        )
+    return values.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _warn_undeclared(survey, variable: str, statistic: str, domains: Domains) -> None:
+    meta = survey.meta
+    labels = meta.value_labels.get(variable, {})
+    spec = meta.missing.get(variable)
+    suspects = {code: label for code, label in labels.items()
+                if NON_ANSWER.search(str(label)) and not (spec and code in spec)}
+    if not suspects:
+        return
+    present = domains.values[domains.base].isin(list(suspects)).to_numpy()
+    if not present.any():
+        return
+    found = sorted(pd.unique(domains.values[domains.base][present]).tolist())
+    listed = ", ".join(f"{_text(c)} ({meta.value_label(variable, c)!r})" for c in found)
+    where = f"{meta.file}, " if meta.file else ""
+    warnings.warn(UndeclaredMissingWarning(
+        f"{where}column '{variable}': the {statistic} includes code(s) {listed} "
+        "that look like non-answers but are not declared user-missing. Declare them missing "
+        "(SPSS MISSING VALUES, the codebook's \"missing\": {\"values\": [...]}, or "
+        f"survey.replace(meta=survey.meta.replace(missing={{'{variable}': [{_text(found[0])}]}})))"
+        " or pass where= to leave them out."), stacklevel=4)
+
+
+def _text(code) -> str:
+    return str(int(code)) if isinstance(code, float) and code.is_integer() else str(code)
+
+
+def _check_value(survey, variable: str, codes: tuple, domains: Domains, user_missing: str) -> None:
+    meta = survey.meta
+    labelled = meta.value_labels.get(variable, {})
+    observed = set(pd.unique(domains.values.dropna()).tolist())
+    for code in codes:
+        if user_missing == "exclude" and meta.missing_mask(variable, pd.Series([code]))[0]:
+            raise DataError(
+                f"value {code!r} is a user-missing code of {variable}", file=meta.file,
+                column=variable, expected="a substantive answer code",
+                found=f"{code!r} ({meta.value_label(variable, code)})",
+                hint="pass user_missing='include' to count user-missing answers in the base",
+            )
+        if code not in observed and code not in labelled:
+            shown = sorted(observed, key=str)[:12]
+            raise DataError(
+                f"value {code!r} does not occur in {variable}", file=meta.file, column=variable,
+                expected="one of the codes in the data or in the value labels",
+                found="codes " + ", ".join(map(repr, shown)) + (" ..." if len(observed) > 12 else ""),
+                hint="check the code (and its type: 1 is not '1')",
+            )
