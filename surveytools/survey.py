@@ -171,6 +171,18 @@ class Survey:
             isinstance(v, float) and v == v and v.is_integer() and int(v) in labels) else v)
 
     # -- estimation (see surveytools.estimation) --------------------------
+    def _codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(codes, levels)``: ``column`` factorised (sorted levels, -1 where missing).
+
+        Cached: a Survey never changes, so each column is factorised once and
+        estimators work on its few distinct levels instead of every row.
+        """
+        cache = self.__dict__.setdefault("_code_cache", {})
+        if column not in cache:
+            codes, levels = pd.factorize(self._data[column], sort=True)
+            cache[column] = (codes, np.asarray(levels))
+        return cache[column]
+
     @cached_property
     def _prepared(self):
         from .estimation.prepared import prepare

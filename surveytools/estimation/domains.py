@@ -13,8 +13,9 @@ Examples
 --------
 >>> import numpy as np, pandas as pd
 >>> from surveytools.estimation.domains import domain_codes
->>> codes, keys = domain_codes(pd.DataFrame({"a": [2, 1, 2], "b": ["x", "y", "x"]}),
-...                            ["a", "b"], np.ones(3, bool))
+>>> data = pd.DataFrame({"a": [2, 1, 2], "b": ["x", "y", "x"]})
+>>> factorised = [pd.factorize(data[c], sort=True) for c in ("a", "b")]
+>>> codes, keys = domain_codes(factorised, ["a", "b"], np.ones(3, bool))
 >>> codes.tolist(), keys.to_dict("list")
 ([1, 0, 1], {'a': [1, 2], 'b': ['y', 'x']})
 """
@@ -39,6 +40,8 @@ class Domains:
     Attributes
     ----------
     values : the analysed column as a Series (the data's own codes)
+    codes, levels : the analysed column factorised (``levels[codes]`` are the
+        values; -1 where missing), shared with the Survey's cache
     group : (n,) int domain code of each base row, -1 outside the base
     keys : DataFrame of the domain keys (by columns), one row per domain
     excluded_codes : {column: tuple of user-missing codes taken out}
@@ -46,6 +49,8 @@ class Domains:
     """
 
     values: pd.Series
+    codes: np.ndarray
+    levels: np.ndarray
     group: np.ndarray
     keys: pd.DataFrame
     in_scope: np.ndarray
@@ -74,13 +79,13 @@ def resolve(survey, variable: str, *, by, where, user_missing: str) -> Domains:
     excluded: dict = {}
     valid = in_scope.copy()
     for column in by_columns:
-        valid &= _answered(data[column], column, meta, user_missing, excluded, in_scope)
-    codes, keys = domain_codes(data, by_columns, valid)
-    values = data[variable]
-    answered = _answered(values, variable, meta, user_missing, excluded, valid)
+        valid &= _answered(survey, column, user_missing, excluded, in_scope)
+    codes, keys = domain_codes([survey._codes(c) for c in by_columns], by_columns, valid)
+    answered = _answered(survey, variable, user_missing, excluded, valid)
     group = np.where(answered & (codes >= 0), codes, -1)
-    return Domains(values=values, group=group, keys=keys, in_scope=in_scope,
-                   excluded_codes=excluded)
+    var_codes, var_levels = survey._codes(variable)
+    return Domains(values=data[variable], codes=var_codes, levels=var_levels, group=group,
+                   keys=keys, in_scope=in_scope, excluded_codes=excluded)
 
 
 def by_list(by) -> list[str]:
@@ -158,23 +163,25 @@ def _bool_rows(result, n: int, file, what: str) -> np.ndarray:
     return arr
 
 
-def domain_codes(data: pd.DataFrame, by_columns: list[str],
+def domain_codes(factorised: list, by_columns: list[str],
                  valid: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
-    """Domain code of every row (-1 where not ``valid``) and the domain keys, sorted by code."""
-    n = len(data)
+    """Domain code of every row (-1 where not ``valid``) and the domain keys, sorted by code.
+
+    ``factorised`` holds ``(codes, levels)`` of each by column (sorted levels).
+    """
+    n = len(valid)
     if not by_columns:
         return np.where(valid, 0, -1), pd.DataFrame(index=range(1))
     if len(by_columns) == 1:
-        codes, levels = pd.factorize(data[by_columns[0]], sort=True)
+        codes, levels = factorised[0]
         present = np.bincount(codes[valid & (codes >= 0)], minlength=len(levels)) > 0
         rank = np.cumsum(present) - 1
         group = np.where(valid & (codes >= 0), rank[codes], -1)
         return group, pd.DataFrame({by_columns[0]: np.asarray(levels)[present]})
     combined = np.zeros(n, np.int64)
     uniques = []
-    for column in by_columns:
-        codes, levels = pd.factorize(data[column], sort=True)
-        uniques.append(levels)
+    for codes, levels in factorised:
+        uniques.append(pd.Index(levels))
         combined = combined * (len(levels) + 1) + np.maximum(codes, 0)
     # hash then sort the few distinct combinations (faster than sorting n rows)
     codes, observed = pd.factorize(combined[valid])
@@ -191,14 +198,21 @@ def domain_codes(data: pd.DataFrame, by_columns: list[str],
     return group, pd.DataFrame({c: np.asarray(keys[c]) for c in by_columns})
 
 
-def _answered(values: pd.Series, column: str, meta, user_missing: str,
-              excluded: dict, scope: np.ndarray) -> np.ndarray:
-    """Rows with a value (not NaN) that is not a user-missing code being excluded."""
-    ok = values.notna().to_numpy().copy()
+def _answered(survey, column: str, user_missing: str, excluded: dict,
+              scope: np.ndarray) -> np.ndarray:
+    """Rows with a value (not NaN) that is not a user-missing code being excluded.
+
+    The user-missing test runs on the column's distinct levels, then is
+    gathered to rows.
+    """
+    codes, levels = survey._codes(column)
+    ok = codes >= 0
     if user_missing == "exclude":
-        missing = meta.missing_mask(column, values)
-        found = pd.unique(values[missing & scope & ok])
-        if len(found):
-            excluded[column] = tuple(sorted(found.tolist()))
-        ok &= ~missing
+        level_missing = survey.meta.missing_mask(column, levels)
+        if level_missing.any():
+            missing = ok & level_missing[codes]
+            hit = np.bincount(codes[missing & scope], minlength=len(levels)) > 0
+            if hit.any():
+                excluded[column] = tuple(sorted(levels[hit].tolist()))
+            ok = ok & ~missing
     return ok

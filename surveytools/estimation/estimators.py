@@ -76,7 +76,7 @@ def proportion(survey, variable: str, *, value, by=None, where=None, ci: str = "
     domains = resolve(survey, variable, by=by, where=where, user_missing=user_missing)
     codes = tuple(value) if isinstance(value, (list, tuple, set, np.ndarray)) else (value,)
     _check_value(survey, variable, codes, domains, user_missing)
-    yes = domains.values.isin(list(codes)).to_numpy(dtype=float)
+    yes = _level_mask(domains.levels, codes)[domains.codes].astype(float)
     cells = _one_column_cells(domains, yes)
     computed = compute(survey._prepared, cells, ratio=True)
     return _estimate(survey, "proportion", variable, domains, computed, by=by, ci=ci,
@@ -92,10 +92,12 @@ def distribution(survey, variable: str, *, by=None, where=None, ci: str = "logit
     """
     check_ci(ci, level)
     domains = resolve(survey, variable, by=by, where=where, user_missing=user_missing)
-    base = domains.base
-    answers, levels = pd.factorize(domains.values[base], sort=True)
+    rows = np.flatnonzero(domains.base)
+    answer_codes = domains.codes[rows]
+    present = np.bincount(answer_codes, minlength=len(domains.levels)) > 0
+    answers = (np.cumsum(present) - 1)[answer_codes]
+    levels = domains.levels[present]
     n_levels = len(levels)
-    rows = np.flatnonzero(base)
     cells = Cells(group=domains.group, n_groups=domains.n_groups, rows=rows,
                   columns=domains.group[rows] * n_levels + answers, values=np.ones(len(rows)),
                   column_group=np.repeat(np.arange(domains.n_groups), n_levels))
@@ -199,10 +201,11 @@ def _warn_undeclared(survey, variable: str, statistic: str, domains: Domains) ->
                 if NON_ANSWER.search(str(label)) and not (spec and code in spec)}
     if not suspects:
         return
-    present = domains.values[domains.base].isin(list(suspects)).to_numpy()
-    if not present.any():
+    given = np.bincount(domains.codes[domains.base], minlength=len(domains.levels)) > 0
+    hit = given & _level_mask(domains.levels, list(suspects))
+    if not hit.any():
         return
-    found = sorted(pd.unique(domains.values[domains.base][present]).tolist())
+    found = sorted(domains.levels[hit].tolist())
     listed = ", ".join(f"{_text(c)} ({meta.value_label(variable, c)!r})" for c in found)
     where = f"{meta.file}, " if meta.file else ""
     warnings.warn(UndeclaredMissingWarning(
@@ -213,6 +216,11 @@ def _warn_undeclared(survey, variable: str, statistic: str, domains: Domains) ->
         " or pass where= to leave them out."), stacklevel=4)
 
 
+def _level_mask(levels: np.ndarray, codes) -> np.ndarray:
+    """True for the levels that are among ``codes`` (pandas ``isin`` semantics)."""
+    return pd.Series(levels).isin(list(codes)).to_numpy()
+
+
 def _text(code) -> str:
     return str(int(code)) if isinstance(code, float) and code.is_integer() else str(code)
 
@@ -220,7 +228,7 @@ def _text(code) -> str:
 def _check_value(survey, variable: str, codes: tuple, domains: Domains, user_missing: str) -> None:
     meta = survey.meta
     labelled = meta.value_labels.get(variable, {})
-    observed = set(pd.unique(domains.values.dropna()).tolist())
+    observed = set(domains.levels.tolist())
     for code in codes:
         if user_missing == "exclude" and meta.missing_mask(variable, pd.Series([code]))[0]:
             raise DataError(
