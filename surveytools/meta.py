@@ -68,7 +68,7 @@ class MissingSpec:
         if self.ranges:
             numeric = pd.to_numeric(arr, errors="coerce").to_numpy(dtype=float)
             for lo, hi in self.ranges:
-                out |= (numeric >= lo) & (numeric <= hi)
+                out = out | ((numeric >= lo) & (numeric <= hi))
         return out
 
     def to_dict(self) -> dict:
@@ -232,6 +232,17 @@ def _as_missing(value) -> MissingSpec:
     if isinstance(value, Mapping):
         return MissingSpec(values=tuple(value.get("values", ())), ranges=tuple(value.get("ranges", ())))
     return MissingSpec(values=tuple(value))
+
+
+def plain_code(code: Any) -> Any:
+    """Integral float codes as int (``98.0`` -> ``98``); other values unchanged.
+
+    >>> plain_code(98.0), plain_code(1.5), plain_code("a")
+    (98, 1.5, 'a')
+    """
+    if isinstance(code, (float, np.floating)) and float(code).is_integer():
+        return int(code)
+    return code
 
 
 def code_text(code: Any) -> str:
