@@ -213,6 +213,8 @@ def _t_test(point, se, df, level, *, name) -> pd.DataFrame:
 
 
 def _blank(frame: pd.DataFrame, hidden: np.ndarray) -> pd.DataFrame:
+    if not np.any(hidden):
+        return frame
     out = frame.copy()
     for column in ("estimate", "difference", "se", "t", "p_value", "ci_low", "ci_high",
                    "before", "after", "change", "change_se", "change_p", "change_ci_low",

@@ -1,0 +1,398 @@
+"""Published-style weighted tables: an Excel workbook or a tidy CSV.
+
+Workbook layout (one wave, by default the latest; a manager reads one sheet
+per question top to bottom):
+
+* a **Contents** sheet: every question with a link to its sheet, and the
+  methods note;
+* a sheet per **question** asked in the wave. Columns: the total of the
+  previous wave that asked the question, the total of this wave, the change
+  and whether it is significant, then the groups of every breakdown with a
+  letter each (A, B, ...). Rows: every answer's weighted % (Don't know shown
+  as an answer), the unweighted and weighted bases, then each indicator of
+  the question ("Trust (7-10)", "Net acceptable", means) with a row of
+  significance letters ("B" under column A: A is significantly higher than B)
+  and the indicator's own unweighted base (Don't know out of it unless the
+  catalogue says otherwise). A notes block closes every sheet.
+
+Small bases, as DESIGN.md says: a suppressed cell shows ``n<50`` (the rule's
+label) and never a number; a low base shows its number with a ``*`` suffix
+(a number format, so the value stays a number) and a note.
+
+CSV: one tidy file, one row per wave x question x row x group (every wave
+unless ``wave=`` is given), with a ``display`` column that reads as the
+workbook does (``n<50`` for suppressed cells, whose numbers are blank), and
+the notes beside it in ``<name>.notes.txt``.
+
+Examples
+--------
+>>> import surveytools as st                                          # doctest: +SKIP
+>>> st.write_tables(st.read_waves("data/tracker/waves.toml"), "tables.xlsx")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import FileFormatError
+from .smallbase import LOW, SUPPRESSED
+
+FORMATS = ("xlsx", "csv")
+PERCENT = "0%"
+NET = '+0%;-0%;0%'
+MEAN = "0.00"
+COUNT = "#,##0"
+LOW_MARK = '"*"'
+
+
+def write_tables(source, path, *, format: str = "xlsx", wave: str | None = None,
+                 **cube_options) -> Path:
+    """Write the published-style tables of a tracker (or of a ready cube).
+
+    Parameters
+    ----------
+    source : Tracker or IndicatorCube
+        A tracker is turned into ``st.cube(source, answers=True, **cube_options)``.
+        A cube made without ``answers=True`` gives tables of indicator rows only.
+    path : str or Path
+        The workbook (``.xlsx``) or CSV file to write; its folder must exist.
+    format : {"xlsx", "csv"}
+    wave : str, optional
+        The wave to tabulate (xlsx default: the latest; csv default: every wave).
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    FileFormatError
+        An unknown format, an output folder that does not exist, an unknown wave.
+    """
+    from .indicators import IndicatorCube, cube
+
+    if format not in FORMATS:
+        raise FileFormatError("unknown table format", file=path, expected=" or ".join(FORMATS),
+                              found=repr(format), hint="pass format='xlsx' or format='csv'")
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileFormatError("the output folder does not exist", file=path,
+                              expected="an existing folder", found=str(path.parent),
+                              hint="create the folder first or choose another --out")
+    result = source if isinstance(source, IndicatorCube) else cube(source, answers=True,
+                                                                    **cube_options)
+    if wave is not None and wave not in result.waves:
+        raise FileFormatError("unknown wave", file=path, expected=" or ".join(result.waves),
+                              found=repr(wave), hint="pick a wave label from the manifest")
+    if format == "csv":
+        return _write_csv(result, path, wave)
+    return _write_xlsx(result, path, wave or result.waves[-1])
+
+
+# -- shared ----------------------------------------------------------------
+def _columns(result) -> list[tuple[str, str, str, str, str]]:
+    """(breakdown, breakdown label, group key, group label, letter) of the group columns."""
+    from .significance import column_letters
+
+    out = []
+    for bd in result.breakdowns:
+        letters = column_letters(len(bd.groups))
+        out += [(bd.name, bd.label, g.code, g.label, letters[i]) for i, g in enumerate(bd.groups)]
+    return out
+
+
+def _previous_wave(result, wave: str, question: str) -> str | None:
+    rows = result.frame[result.frame["question"] == question]
+    earlier = [w for w in result.waves[: result.waves.index(wave)] if w in set(rows["wave"])]
+    return earlier[-1] if earlier else None
+
+
+def _notes(result, question: str | None = None) -> list[str]:
+    rule = result.small_base
+    notes = [*result.method_note.splitlines(),
+             f"* Low base ({rule.suppress_below}-{rule.flag_below - 1} respondents): "
+             "treat with caution.",
+             f'"{rule.suppressed_label}": fewer than {rule.suppress_below} respondents; '
+             "not shown.",
+             "Answers are % of everyone asked the question (Don't know shown as an answer); "
+             "each indicator row has its own unweighted base."]
+    indicators = result.catalogue.for_question(question) if question else list(result.catalogue)
+    for ind in indicators:
+        notes.append(f"{ind.row_label if question else ind.label}: {ind.describe()}; "
+                     f"Don't know {ind.dont_know_text}.")
+    sources = "; ".join(f"{w}: {Path(f).name if f else 'unknown'}"
+                        for w, f in result.sources.items())
+    notes.append(f"Source files: {sources}.")
+    return notes
+
+
+# -- xlsx ------------------------------------------------------------------
+def _write_xlsx(result, path: Path, wave: str) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    contents = book.active
+    contents.title = "Contents"
+    frame = result.frame[result.frame["wave"] == wave]
+    questions = [q for q in result.catalogue.questions if q in set(frame["question"])]
+    sheets = {}
+    for question in questions:
+        name = _sheet_name(question, sheets.values())
+        sheets[question] = name
+        _question_sheet(book.create_sheet(name), result, wave, question)
+    _contents_sheet(contents, result, wave, sheets)
+    try:
+        book.save(path)
+    except OSError as err:
+        raise FileFormatError(f"cannot write the workbook ({err.strerror or err})", file=path,
+                              expected="a writable .xlsx path", found=type(err).__name__,
+                              hint="close the file if it is open elsewhere, or choose "
+                                   "another --out") from None
+    return path
+
+
+def _sheet_name(question: str, taken) -> str:
+    name, i = question[:31], 2
+    while name in taken:
+        name = f"{question[:28]}_{i}"
+        i += 1
+    return name
+
+
+def _contents_sheet(sheet, result, wave, sheets) -> None:
+    from openpyxl.styles import Font
+
+    sheet["A1"] = f"Weighted tables, wave {wave}"
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append([])
+    sheet.append(["Sheet", "Question", "Indicators"])
+    for cell in sheet[3]:
+        cell.font = Font(bold=True)
+    for question, name in sheets.items():
+        indicators = result.catalogue.for_question(question)
+        sheet.append([name, indicators[0].wording, "; ".join(i.row_label for i in indicators)])
+        cell = sheet.cell(row=sheet.max_row, column=1)
+        cell.hyperlink = f"#'{name}'!A1"
+        cell.font = Font(color="0563C1", underline="single")
+    _notes_block(sheet, _notes(result), start=sheet.max_row + 2)
+    sheet.freeze_panes = "A4"
+    for column, width in (("A", 26), ("B", 90), ("C", 50)):
+        sheet.column_dimensions[column].width = width
+
+
+def _question_sheet(sheet, result, wave, question) -> None:
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    indicators = result.catalogue.for_question(question)
+    previous = _previous_wave(result, wave, question)
+    groups = _columns(result)
+    sheet["A1"] = indicators[0].wording
+    sheet["A1"].font = Font(bold=True, size=12)
+    sheet["A2"] = (f"{question}: wave {wave}. Weighted column percentages; "
+                   f"letters mark significant differences between groups.")
+    first_group = 6
+    head_bd, head_group, head_letter = 4, 5, 6
+    fixed = [(2, f"Total {previous}" if previous else "Total (no earlier wave)"),
+             (3, f"Total {wave}"), (4, f"Change since {previous} (points)" if previous else "Change"),
+             (5, "Change significant?")]
+    for column, text in fixed:
+        sheet.cell(row=head_group, column=column, value=text).font = Font(bold=True)
+    for offset, (bd, bd_label, key, label, letter) in enumerate(groups):
+        column = first_group + offset
+        if offset == 0 or groups[offset - 1][0] != bd:
+            sheet.cell(row=head_bd, column=column, value=bd_label).font = Font(bold=True)
+        sheet.cell(row=head_group, column=column, value=label).font = Font(bold=True)
+        sheet.cell(row=head_letter, column=column, value=f"({letter})").alignment = \
+            Alignment(horizontal="center")
+    row = head_letter + 1
+
+    answers = result.answers
+    if answers is not None:
+        this = answers[(answers["wave"] == wave) & (answers["question"] == question)]
+        before = (answers[(answers["wave"] == previous) & (answers["question"] == question)]
+                  if previous else this.iloc[:0])
+        sheet.cell(row=row, column=1, value="Answers (% of all asked)").font = Font(italic=True)
+        row += 1
+        for level, level_rows in this.groupby("level", sort=True):
+            sheet.cell(row=row, column=1, value=level_rows["level_label"].iloc[0])
+            cells = _cells(level_rows, "estimate")
+            _put(sheet, row, 3, cells.get(("total", "all")), PERCENT, result)
+            _put(sheet, row, 2, _cells(before[before["level"] == level], "estimate")
+                 .get(("total", "all")), PERCENT, result)
+            for offset, (bd, _, key, _, _) in enumerate(groups):
+                _put(sheet, row, first_group + offset, cells.get((bd, key)), PERCENT, result)
+            row += 1
+        first = this.drop_duplicates(["breakdown", "group"])
+        before_first = before.drop_duplicates(["breakdown", "group"])
+        for label, column, fmt in (("Unweighted base", "n", COUNT),
+                                   ("Weighted base", "weighted_n", COUNT)):
+            sheet.cell(row=row, column=1, value=label).font = Font(bold=True)
+            cells = _cells(first, column, base=True)
+            _put(sheet, row, 3, cells.get(("total", "all")), fmt, result)
+            _put(sheet, row, 2, _cells(before_first, column, base=True).get(("total", "all")),
+                 fmt, result)
+            for offset, (bd, _, key, _, _) in enumerate(groups):
+                _put(sheet, row, first_group + offset, cells.get((bd, key)), fmt, result)
+            row += 1
+        row += 1
+
+    frame = result.frame
+    for ind in indicators:
+        fmt = {"share": PERCENT, "net": NET, "mean": MEAN}[ind.kind]
+        this = frame[(frame["wave"] == wave) & (frame["indicator"] == ind.name)]
+        before = frame[(frame["wave"] == previous) & (frame["indicator"] == ind.name)]
+        cells = _cells(this, "estimate")
+        letters = _cells(this, "letters")
+        total = this[this["breakdown"] == "total"]
+        sheet.cell(row=row, column=1, value=ind.row_label).font = Font(bold=True)
+        _put(sheet, row, 3, cells.get(("total", "all")), fmt, result)
+        _put(sheet, row, 2, _cells(before, "estimate").get(("total", "all")), fmt, result)
+        if len(total) and previous:
+            change = _cells(total, "change").get(("total", "all"))
+            _put(sheet, row, 4, change, NET if ind.kind != "mean" else '+0.00;-0.00;0.00', result)
+            if change is not None and change[1] != SUPPRESSED and not np.isnan(change[0]):
+                record = total.iloc[0]
+                sheet.cell(row=row, column=5, value=(
+                    ("Yes, up" if record["change"] > 0 else "Yes, down")
+                    if record["change_significant"] else "No"))
+        for offset, (bd, _, key, _, _) in enumerate(groups):
+            _put(sheet, row, first_group + offset, cells.get((bd, key)), fmt, result)
+        row += 1
+        sheet.cell(row=row, column=1, value="   significantly higher than")
+        for offset, (bd, _, key, _, _) in enumerate(groups):
+            value = letters.get((bd, key))
+            if value is not None and value[1] != SUPPRESSED and value[0]:
+                sheet.cell(row=row, column=first_group + offset, value=value[0]).alignment = \
+                    Alignment(horizontal="center")
+        row += 1
+        sheet.cell(row=row, column=1, value=f"   Unweighted base (Don't know {ind.dont_know_text})")
+        base = _cells(this, "n", base=True)
+        _put(sheet, row, 3, base.get(("total", "all")), COUNT, result)
+        _put(sheet, row, 2, _cells(before, "n", base=True).get(("total", "all")), COUNT, result)
+        for offset, (bd, _, key, _, _) in enumerate(groups):
+            _put(sheet, row, first_group + offset, base.get((bd, key)), COUNT, result)
+        row += 2
+
+    _notes_block(sheet, _notes(result, question), start=row + 1)
+    sheet.freeze_panes = sheet.cell(row=head_letter + 1, column=2)
+    sheet.column_dimensions["A"].width = 46
+    for column in range(2, first_group + len(groups)):
+        sheet.column_dimensions[get_column_letter(column)].width = 12 if column >= first_group \
+            else 14
+    for column in range(2, first_group + len(groups)):
+        sheet.cell(row=head_group, column=column).alignment = Alignment(wrap_text=True,
+                                                                        horizontal="center")
+
+
+def _cells(rows: pd.DataFrame, column: str, *, base: bool = False) -> dict:
+    """(breakdown, group) -> (value, base_flag). Bases are never suppressed
+    (the size of the base is what explains a gap)."""
+    flags = rows["base_flag"].to_numpy()
+    values = rows[column].to_numpy()
+    return {(bd, g): (v, "base" if base else f) for bd, g, v, f in
+            zip(rows["breakdown"], rows["group"], values, flags)}
+
+
+def _put(sheet, row: int, column: int, cell, number_format: str, result) -> None:
+    """Write one value: ``n<50`` text for a suppressed estimate, a number otherwise
+    (with a ``*`` in its format when the base is low)."""
+    if cell is None:
+        return
+    value, flag = cell
+    target = sheet.cell(row=row, column=column)
+    if flag == SUPPRESSED:
+        target.value = result.small_base.suppressed_label
+        return
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return
+    target.value = float(value)
+    target.number_format = number_format + (LOW_MARK if flag == LOW else "")
+
+
+def _notes_block(sheet, notes: list[str], *, start: int) -> None:
+    from openpyxl.styles import Font
+
+    sheet.cell(row=start, column=1, value="Notes").font = Font(bold=True)
+    for offset, note in enumerate(notes, start=1):
+        sheet.cell(row=start + offset, column=1, value=note)
+
+
+# -- csv -------------------------------------------------------------------
+def tidy_table(result, wave: str | None = None) -> pd.DataFrame:
+    """The tables as one tidy DataFrame (what the CSV holds), suppression applied.
+
+    Columns: ``wave, question, row_type ("answer" | "indicator"), row,
+    row_label, breakdown, group, group_label, estimate, se, ci_low, ci_high,
+    n, weighted_n, base_flag, display, letters, change, change_se, change_p,
+    change_significant``.
+    """
+    frame = result.frame
+    indicators = pd.DataFrame({
+        "wave": frame["wave"], "question": frame["question"], "row_type": "indicator",
+        "row": frame["indicator"],
+        "row_label": frame["indicator"].map({i.name: i.row_label for i in result.catalogue}),
+        "kind": frame["kind"], "breakdown": frame["breakdown"], "group": frame["group"],
+        "group_label": frame["group_label"],
+        **{c: frame[c] for c in ("estimate", "se", "ci_low", "ci_high", "n", "weighted_n",
+                                 "base_flag", "letters", "change", "change_se", "change_p",
+                                 "change_significant")},
+    })
+    parts = [indicators]
+    if result.answers is not None:
+        answers = result.answers
+        parts.insert(0, pd.DataFrame({
+            "wave": answers["wave"], "question": answers["question"], "row_type": "answer",
+            "row": answers["level"].map(_code_text), "row_label": answers["level_label"],
+            "kind": "share", "breakdown": answers["breakdown"], "group": answers["group"],
+            "group_label": answers["group_label"], "estimate": answers["estimate"],
+            "n": answers["n"], "weighted_n": answers["weighted_n"],
+            "base_flag": answers["base_flag"],
+        }))
+    out = pd.concat(parts, ignore_index=True)
+    if wave is not None:
+        out = out[out["wave"] == wave].reset_index(drop=True)
+    out["display"] = [_display(v, k, f, result.small_base.suppressed_label)
+                      for v, k, f in zip(out["estimate"], out["kind"], out["base_flag"])]
+    hidden = out["base_flag"].to_numpy() == SUPPRESSED
+    for column in ("estimate", "se", "ci_low", "ci_high", "change", "change_se", "change_p"):
+        out[column] = out[column].astype(float)
+        out.loc[hidden, column] = np.nan
+    out.loc[hidden, "letters"] = ""
+    out["change_significant"] = out["change_significant"].fillna(False).astype(bool)
+    return out
+
+
+def _code_text(code) -> str:
+    if isinstance(code, float) and code.is_integer():
+        return str(int(code))
+    return str(code)
+
+
+def _display(value, kind, flag, suppressed_label) -> str:
+    if flag == SUPPRESSED:
+        return suppressed_label
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    text = {"share": f"{value:.0%}", "net": f"{value:+.0%}", "mean": f"{value:.2f}"}[kind]
+    return text + ("*" if flag == LOW else "")
+
+
+def _write_csv(result, path: Path, wave: str | None) -> Path:
+    table = tidy_table(result, wave)
+    notes = path.with_name(path.stem + ".notes.txt")
+    try:
+        table.to_csv(path, index=False)
+        notes.write_text("\n".join(_notes(result)) + "\n", encoding="utf-8")
+    except OSError as err:
+        raise FileFormatError(f"cannot write the CSV ({err.strerror or err})", file=path,
+                              expected="a writable .csv path", found=type(err).__name__,
+                              hint="choose another --out") from None
+    return path
+
+
+__all__ = ["write_tables", "tidy_table"]

@@ -1,0 +1,220 @@
+"""The indicator cube on the example tracker: shape, suppression, letters, changes."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import surveytools as st
+from surveytools.catalogue import Breakdown, Breakdowns, Indicator, IndicatorCatalogue
+from surveytools.indicators import COLUMNS, compare_groups
+from surveytools.significance import adjust_p, column_letters
+
+MANIFEST = Path(__file__).resolve().parents[1] / "data" / "tracker" / "waves.toml"
+# Stricter than the manifest's rule so that the example's small groups
+# (ethnic minority groups, Northern Ireland) are suppressed, not only flagged.
+STRICT = st.SmallBaseRule(suppress_below=100, flag_below=150)
+DERIVED = ["estimate", "se", "ci_low", "ci_high", "df", "deff", "n_eff", "change", "change_se",
+           "change_p"]
+
+
+@pytest.fixture(scope="module")
+def tracker():
+    return st.read_waves(MANIFEST)
+
+
+@pytest.fixture(scope="module")
+def cube(tracker):
+    return st.cube(tracker)
+
+
+@pytest.fixture(scope="module")
+def strict(tracker):
+    return st.cube(tracker, small_base=STRICT)
+
+
+def test_cube_covers_every_indicator_breakdown_and_wave(cube, tracker):
+    frame = cube.frame
+    assert list(frame.columns) == COLUMNS
+    assert cube.waves == tracker.names
+    assert set(frame["indicator"]) == set(cube.catalogue.names)
+    assert set(frame["breakdown"]) == {"total", *cube.breakdowns.names}
+    # accept_exams is first asked in 2023
+    exams = frame[frame["question"] == "accept_exams"]
+    assert sorted(set(exams["wave"])) == ["2023", "2024"]
+    first = exams[exams["wave"] == "2023"]
+    assert first["change"].isna().all() and not first["change_significant"].any()
+    # one row per wave x indicator x breakdown x group
+    assert not frame.duplicated(["wave", "indicator", "breakdown", "group"]).any()
+    total = frame[frame["breakdown"] == "total"]
+    assert (total["group"] == "all").all() and (total["letter"] == "").all()
+    assert len(total) == sum(1 for w in tracker.names for i in cube.catalogue
+                             if tracker[w].data.get(i.question, pd.Series()).notna().any())
+
+
+def test_estimates_are_in_range_and_labelled(cube):
+    frame = cube.frame
+    shares = frame[frame["kind"] == "share"]
+    assert shares["estimate"].between(0, 1).all()
+    assert (shares["ci_low"] <= shares["estimate"]).all()
+    nets = frame[frame["kind"] == "net"]
+    assert nets["estimate"].between(-1, 1).all()
+    means = frame[frame["kind"] == "mean"]
+    assert means["estimate"].between(1, 4).all()  # ai_awareness ladder 1-4
+    age = frame[(frame["breakdown"] == "age") & (frame["wave"] == "2024")]
+    assert list(age["group_label"].unique()) == ["18-34", "35-54", "55+"]
+    assert set(frame["dont_know"]) == {"excluded from base", "included in base"}
+    assert set(frame.loc[frame["kind"] == "share", "ci_method"]) == {"logit"}
+
+
+def test_total_matches_a_direct_estimate(cube, tracker):
+    # independent path: the Survey's own estimator on the unstacked wave
+    wave = tracker["2022"]
+    direct = wave.proportion("secure_govt", value=[3, 4]).table.iloc[0]
+    row = cube.select(indicator="secure_govt_trust", breakdown="total", waves="2022").iloc[0]
+    assert row["estimate"] == pytest.approx(direct["estimate"], rel=1e-12)
+    assert row["se"] == pytest.approx(direct["se"], rel=1e-10)
+    assert row["n"] == direct["n"]
+
+
+def test_dont_know_included_counts_as_not_yes(cube, tracker):
+    data = tracker["2024"].data
+    answered = data["ai_use_month"].notna()
+    w = data["weight"]
+    expected = (w * (data["ai_use_month"] == 1))[answered].sum() / w[answered].sum()
+    row = cube.select(indicator="ai_use_month_yes", breakdown="total", waves="2024").iloc[0]
+    assert row["estimate"] == pytest.approx(expected, rel=1e-12)
+    assert row["n"] == answered.sum()  # Don't know (8) is in the base
+
+
+def test_net_score_is_the_difference_of_two_shares(cube, tracker):
+    wave = tracker["2023"]
+    plus = wave.proportion("accept_chatbot", value=[4, 5]).table["estimate"].iloc[0]
+    minus = wave.proportion("accept_chatbot", value=[1, 2]).table["estimate"].iloc[0]
+    row = cube.select(indicator="accept_chatbot_net", breakdown="total", waves="2023").iloc[0]
+    assert row["estimate"] == pytest.approx(plus - minus, rel=1e-12)
+
+
+@pytest.mark.parametrize("breakdown, variable", [("digital", "digital_familiarity"),
+                                                  ("mode", "mode"), ("region", "region")])
+def test_letters_match_pairwise_tests_with_bh(cube, tracker, breakdown, variable):
+    """Letters of breakdowns without regrouping or missing values, against the
+    Estimate's own pairwise() on the wave by the raw column + BH (R-checked)."""
+    for (wave, name), rows in cube.select(breakdown=breakdown).groupby(["wave", "indicator"]):
+        indicator = cube.catalogue[name]
+        survey = tracker[wave]
+        if indicator.kind == "share":
+            est = survey.proportion(indicator.question, value=list(indicator.codes),
+                                    by=variable,
+                                    user_missing="include" if indicator.dont_know == "include"
+                                    else "exclude")
+        elif indicator.kind == "mean":
+            est = survey.mean(indicator.question, by=variable)
+        else:
+            continue  # nets are checked against R in test_indicators_r.py
+        pairs = est.pairwise()
+        adjusted = adjust_p(pairs["p_value"].to_numpy(float), method="bh")
+        codes = [int(c) for c in est.table[variable]]
+        letter = dict(zip(codes, column_letters(len(codes))))
+        expected = {c: "" for c in codes}
+        for a, b, d, p in zip(pairs["a"], pairs["b"], pairs["difference"], adjusted):
+            if p < 0.05:
+                high, low = (int(a), int(b)) if d > 0 else (int(b), int(a))
+                expected[high] += letter[low]
+        got = dict(zip(rows["group"].astype(int), rows["letters"]))
+        assert got == {c: "".join(sorted(v)) for c, v in expected.items()}, (wave, name)
+
+
+def test_correction_changes_letters_monotonically(tracker):
+    catalogue = IndicatorCatalogue((Indicator(name="nhs", question="trust_nhs", kind="share",
+                                              codes=(7, 8, 9, 10)),))
+    breakdowns = Breakdowns((Breakdown(name="region", variable="region"),))
+    count = {}
+    for correction in ("none", "bh", "bonferroni"):
+        frame = st.cube(tracker, catalogue, breakdowns, correction=correction).frame
+        count[correction] = frame["letters"].str.len().sum()
+    assert count["none"] >= count["bh"] >= count["bonferroni"]
+    assert count["none"] > count["bonferroni"]
+
+
+def test_method_note_states_weights_tests_correction_and_rule(cube):
+    note = cube.method_note
+    assert "weight" in note and "Benjamini-Hochberg" in note
+    assert cube.small_base.describe() in note
+    assert "Don't know" in note
+
+
+def test_strict_rule_suppresses_small_groups(strict):
+    flags = strict.frame["base_flag"]
+    assert (flags == "suppressed").any() and (flags == "low").any()
+    hidden = strict.frame[flags == "suppressed"]
+    assert set(hidden["breakdown"]) >= {"ethnicity"}
+    assert (hidden["n"] < STRICT.suppress_below).all()
+
+
+def test_no_suppressed_value_leaks_into_a_derived_column(strict):
+    frame = strict.frame
+    hidden = frame["base_flag"] == "suppressed"
+    assert frame.loc[hidden, DERIVED].isna().all().all()
+    assert (frame.loc[hidden, "letters"] == "").all()
+    assert not frame.loc[hidden, "change_significant"].any()
+    # a suppressed group gives no letter to anyone ...
+    for _, rows in frame.groupby(["wave", "indicator", "breakdown"]):
+        gone = set(rows.loc[rows["base_flag"] == "suppressed", "letter"])
+        for letters in rows["letters"]:
+            assert not gone & set(letters)
+    # ... and no change: a group suppressed in the previous wave has none.
+    for (name, bd, group), rows in frame.groupby(["indicator", "breakdown", "group"]):
+        rows = rows.sort_values("wave")
+        was_hidden = rows["base_flag"].eq("suppressed").shift(fill_value=False).to_numpy()
+        assert rows.loc[was_hidden, "change"].isna().all(), (name, bd, group)
+
+
+def test_changes_use_the_previous_wave_that_asked(cube):
+    frame = cube.select(indicator="accept_exams_share", breakdown="total")
+    by_wave = frame.set_index("wave")
+    assert by_wave.loc["2024", "change"] == pytest.approx(
+        by_wave.loc["2024", "estimate"] - by_wave.loc["2023", "estimate"], rel=1e-12)
+    significant = cube.frame["change_significant"]
+    assert (cube.frame.loc[significant, "change_p"] < 0.05).all()
+    assert (cube.frame.loc[~significant & cube.frame["change_p"].notna(), "change_p"] >= 0.05).all()
+
+
+def test_select_and_immutability(cube):
+    part = cube.select(indicator=["trust_nhs_high", "trust_govt_high"], breakdown="age",
+                       waves=["2024"])
+    assert set(part["indicator"]) == {"trust_nhs_high", "trust_govt_high"}
+    assert len(part) == 2 * 3
+    part.loc[0, "estimate"] = -1.0
+    assert (cube.frame["estimate"] != -1.0).all()
+    with pytest.raises(AttributeError):
+        cube.method_note = "x"
+
+
+def test_compare_groups_labels_its_pairs(tracker):
+    catalogue = st.load_indicators(MANIFEST.parent / "indicators.toml")
+    from surveytools.catalogue import load_breakdowns
+
+    age = load_breakdowns(MANIFEST.parent / "breakdowns.toml")["age"]
+    tests = compare_groups(tracker["2024"], catalogue["trust_bigtech_high"], age)
+    assert list(tests["label_a"]) == ["18-34", "18-34", "35-54"]
+    assert tests["p_adjusted"].ge(tests["p_value"]).all()
+
+
+def test_unknown_correction_is_rejected(tracker):
+    with pytest.raises(ValueError, match="holm"):
+        st.cube(tracker, correction="holm")
+
+
+def test_bad_catalogue_question_is_a_manifest_error(tracker, tmp_path):
+    path = tmp_path / "indicators.toml"
+    path.write_text('[[indicator]]\nname = "x"\nquestion = "trust_nhz"\nkind = "mean"\n')
+    with pytest.raises(st.ManifestError, match="trust_nhz") as err:
+        st.cube(tracker, path)
+    assert str(path) in str(err.value)
+
+
+def test_shared_respondents_are_not_treated_as_independent(tracker, monkeypatch):
+    monkeypatch.setattr(type(tracker), "shared_respondents", property(lambda self: True))
+    with pytest.raises(st.SurveyError, match="not independent"):
+        st.cube(tracker)

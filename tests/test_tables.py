@@ -1,0 +1,151 @@
+"""Published-style tables: the workbook and the CSV, read back, with suppression enforced."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+import surveytools as st
+from surveytools.tables import tidy_table
+
+MANIFEST = Path(__file__).resolve().parents[1] / "data" / "tracker" / "waves.toml"
+STRICT = st.SmallBaseRule(suppress_below=100, flag_below=150)
+
+
+@pytest.fixture(scope="module")
+def cube():
+    return st.cube(st.read_waves(MANIFEST), answers=True, small_base=STRICT)
+
+
+@pytest.fixture(scope="module")
+def book(cube, tmp_path_factory):
+    path = tmp_path_factory.mktemp("tables") / "tables.xlsx"
+    assert st.write_tables(cube, path) == path
+    return load_workbook(path)
+
+
+def _header(sheet):
+    """Column number -> (breakdown label, group label) of the group columns."""
+    out, current = {}, None
+    for column in range(6, sheet.max_column + 1):
+        current = sheet.cell(row=4, column=column).value or current
+        out[column] = (current, sheet.cell(row=5, column=column).value)
+    return out
+
+
+def _row(sheet, label):
+    for row in range(1, sheet.max_row + 1):
+        if sheet.cell(row=row, column=1).value == label:
+            return row
+    raise AssertionError(f"no row {label!r} in {sheet.title}")
+
+
+def test_workbook_has_contents_and_a_sheet_per_question(book, cube):
+    assert book.sheetnames[0] == "Contents"
+    assert set(book.sheetnames[1:]) == set(cube.catalogue.questions)
+    contents = book["Contents"]
+    links = [contents.cell(row=r, column=1).hyperlink for r in range(4, contents.max_row + 1)]
+    assert sum(link is not None for link in links) == len(cube.catalogue.questions)
+
+
+def test_sheet_layout_frozen_percent_bases_notes(book, cube):
+    sheet = book["trust_nhs"]
+    assert sheet.freeze_panes == "B7"
+    assert sheet.column_dimensions["A"].width >= 30
+    row = _row(sheet, "Trust (7-10)")
+    assert sheet.cell(row=row, column=3).number_format.startswith("0%")
+    for label in ("Unweighted base", "Weighted base"):
+        assert isinstance(sheet.cell(row=_row(sheet, label), column=3).value, (int, float))
+    notes = [sheet.cell(row=r, column=1).value for r in range(_row(sheet, "Notes"), sheet.max_row + 1)]
+    text = "\n".join(n for n in notes if n)
+    assert STRICT.describe() in text
+    assert "Benjamini-Hochberg" in text and "weight" in text
+    assert "Don't know excluded from base" in text
+    assert "wave2024.csv" in text
+    # every answer of the question is a row, Don't know included
+    assert _row(sheet, "Don't know") < row
+    assert _row(sheet, "10 - Trust completely") < row
+
+
+def test_indicator_cells_match_the_cube_and_hide_suppressed(book, cube):
+    frame = cube.frame[cube.frame["wave"] == "2024"]
+    checked_hidden = checked_low = 0
+    for indicator in cube.catalogue:
+        sheet = book[indicator.question]
+        row = _row(sheet, indicator.row_label)
+        rows = frame[frame["indicator"] == indicator.name]
+        header = _header(sheet)
+        lookup = {(r.breakdown_label, r.group_label): r for r in rows.itertuples()}
+        for column, key in header.items():
+            record = lookup[key]
+            cell = sheet.cell(row=row, column=column)
+            letters = sheet.cell(row=row + 1, column=column).value
+            if record.base_flag == "suppressed":
+                assert cell.value == "n<100"
+                assert letters is None
+                checked_hidden += 1
+            else:
+                assert cell.value == pytest.approx(record.estimate, rel=1e-12)
+                assert (letters or "") == record.letters
+                if record.base_flag == "low":
+                    assert cell.number_format.endswith('"*"')
+                    checked_low += 1
+        total = frame[(frame["indicator"] == indicator.name) & (frame["breakdown"] == "total")]
+        assert sheet.cell(row=row, column=3).value == pytest.approx(total["estimate"].iloc[0])
+    assert checked_hidden > 0 and checked_low > 0
+
+
+def test_no_number_in_any_suppressed_cell(book, cube):
+    """Every cell of a suppressed group's column in an estimate row is text, never a number."""
+    answers = cube.answers[cube.answers["wave"] == "2024"]
+    checked = 0
+    for question in cube.catalogue.questions:
+        sheet = book[question]
+        header = _header(sheet)
+        flags = answers[answers["question"] == question].drop_duplicates(["breakdown", "group"])
+        labels = {(bd.label, g.label): (bd.name, g.code) for bd in cube.breakdowns
+                  for g in bd.groups}
+        hidden = {(b, g) for b, g, f in zip(flags["breakdown"], flags["group"],
+                                            flags["base_flag"]) if f == "suppressed"}
+        hidden_cols = {c for c, key in header.items() if labels[key] in hidden}
+        first, base = _row(sheet, "Answers (% of all asked)"), _row(sheet, "Unweighted base")
+        for column in hidden_cols:
+            for row in range(first + 1, base):
+                assert sheet.cell(row=row, column=column).value == "n<100"
+            # bases stay: the size of the base explains the gap
+            assert isinstance(sheet.cell(row=base, column=column).value, (int, float))
+            checked += 1
+    assert checked > 0
+
+
+def test_csv_is_tidy_and_suppressed(cube, tmp_path):
+    path = st.write_tables(cube, tmp_path / "tables.csv", format="csv")
+    table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    assert (tmp_path / "tables.notes.txt").read_text().count(STRICT.describe()) == 1
+    assert set(table["row_type"]) == {"answer", "indicator"}
+    hidden = table["base_flag"] == "suppressed"
+    assert hidden.any()
+    for column in ("estimate", "se", "ci_low", "ci_high", "change", "change_se", "change_p"):
+        assert table.loc[hidden, column].isna().all(), column
+    assert (table.loc[hidden, "display"] == "n<100").all()
+    assert table.loc[hidden, "letters"].isna().all()
+    shown = table[~hidden & table["estimate"].notna()]
+    assert not shown["display"].str.startswith("n<").any()
+    assert shown.loc[shown["base_flag"] == "low", "display"].str.endswith("*").all()
+    # every wave by default; one wave on request
+    assert set(table["wave"].astype(str)) == set(cube.waves)
+    one = tidy_table(cube, "2022")
+    assert set(one["wave"]) == {"2022"}
+
+
+def test_earlier_wave_and_bad_arguments(cube, tmp_path):
+    path = st.write_tables(cube, tmp_path / "t2022.xlsx", wave="2022")
+    sheets = load_workbook(path).sheetnames
+    assert "accept_exams" not in sheets  # first asked in 2023
+    with pytest.raises(st.FileFormatError, match="unknown wave"):
+        st.write_tables(cube, tmp_path / "x.xlsx", wave="1999")
+    with pytest.raises(st.FileFormatError, match="unknown table format"):
+        st.write_tables(cube, tmp_path / "x.pdf", format="pdf")
+    with pytest.raises(st.FileFormatError, match="output folder does not exist"):
+        st.write_tables(cube, tmp_path / "no" / "x.xlsx")
