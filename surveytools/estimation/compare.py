@@ -24,11 +24,10 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import DataError
 from ..smallbase import LOW, OK, SUPPRESSED
-from .intervals import t_quantile
+from .intervals import t_quantile, t_two_sided_p
 from .result import Estimate
 
 _WORST = {OK: 0, LOW: 1, SUPPRESSED: 2}
@@ -157,28 +156,45 @@ def wave_change(before: Estimate, after: Estimate, *, shared_respondents: bool =
             hint="estimate the same variable (and value) with the same by= on both waves",
         )
     keys = list(before.key_columns)
-    left = before.table[keys + ["estimate", "se", "df", "n"]].assign(_flag=before.base_flags)
-    right = after.table[keys + ["estimate", "se", "df", "n"]].assign(_flag=after.base_flags)
-    merged = left.merge(right, how="inner", on=keys or None, suffixes=("_before", "_after"),
-                        **({} if keys else {"left_index": True, "right_index": True}))
-    change = merged["estimate_after"].to_numpy() - merged["estimate_before"].to_numpy()
-    se = np.hypot(merged["se_before"].to_numpy(), merged["se_after"].to_numpy())
-    df = merged["df_before"].to_numpy() + merged["df_after"].to_numpy()
+    rows_before, rows_after = _matching_rows(before.table, after.table, keys)
+    first, second = before.table, after.table
+
+    def column(table, name, rows):
+        return table[name].to_numpy(dtype=float)[rows]
+
+    change = column(second, "estimate", rows_after) - column(first, "estimate", rows_before)
+    se = np.hypot(column(first, "se", rows_before), column(second, "se", rows_after))
+    df = column(first, "df", rows_before) + column(second, "df", rows_after)
     test = _t_test(change, se, df, after.conf_level, name="change")
-    flags = np.array([max(a, b, key=_WORST.get) for a, b in
-                      zip(merged["_flag_before"], merged["_flag_after"])], dtype=object)
-    frame = merged[keys].copy()
-    frame["before"] = merged["estimate_before"].to_numpy()
-    frame["after"] = merged["estimate_after"].to_numpy()
-    frame["change"] = change
-    frame["change_se"] = se
-    frame["df"] = df
-    frame["t"] = test["t"].to_numpy()
-    frame["change_p"] = test["p_value"].to_numpy()
-    frame["change_ci_low"] = test["ci_low"].to_numpy()
-    frame["change_ci_high"] = test["ci_high"].to_numpy()
-    frame["base_flag"] = flags
+    rank = np.maximum(_flag_rank(before.base_flags)[rows_before],
+                      _flag_rank(after.base_flags)[rows_after])
+    flags = np.array([OK, LOW, SUPPRESSED], dtype=object)[rank]
+    frame = first[keys].iloc[rows_before].reset_index(drop=True)
+    frame = frame.assign(
+        before=column(first, "estimate", rows_before), after=column(second, "estimate", rows_after),
+        change=change, change_se=se, df=df, t=test["t"].to_numpy(),
+        change_p=test["p_value"].to_numpy(), change_ci_low=test["ci_low"].to_numpy(),
+        change_ci_high=test["ci_high"].to_numpy(), base_flag=flags,
+    )
     return _blank(frame, flags == SUPPRESSED)
+
+
+def _matching_rows(first: pd.DataFrame, second: pd.DataFrame,
+                   keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the rows with equal keys in both tables, in ``first``'s order."""
+    if not keys:
+        common = min(len(first), len(second))
+        return np.arange(common), np.arange(common)
+    def index(table):
+        return (pd.Index(table[keys[0]]) if len(keys) == 1
+                else pd.MultiIndex.from_frame(table[keys]))
+    where = index(second).get_indexer(index(first))
+    rows_first = np.flatnonzero(where >= 0)
+    return rows_first, where[rows_first]
+
+
+def _flag_rank(flags) -> np.ndarray:
+    return np.array([_WORST[f] for f in flags], dtype=int)
 
 
 def _coefficient_matrix(estimate: Estimate, coefficients) -> np.ndarray:
@@ -197,7 +213,7 @@ def _coefficient_matrix(estimate: Estimate, coefficients) -> np.ndarray:
 
 
 def _combined_flags(row_flags: np.ndarray, involved: np.ndarray) -> np.ndarray:
-    rank = np.array([_WORST[f] for f in row_flags])
+    rank = _flag_rank(row_flags)
     worst = np.where(involved, rank[None, :], 0).max(axis=1, initial=0)
     names = np.array([OK, LOW, SUPPRESSED], dtype=object)
     return names[worst]
@@ -206,7 +222,7 @@ def _combined_flags(row_flags: np.ndarray, involved: np.ndarray) -> np.ndarray:
 def _t_test(point, se, df, level, *, name) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         t = point / se
-        p = np.where(df > 0, 2 * stats.t.sf(np.abs(t), np.where(df > 0, df, 1.0)), np.nan)
+    p = t_two_sided_p(t, df)
     half = t_quantile(level, df) * se
     return pd.DataFrame({name: point, "se": se, "t": t, "df": df, "p_value": p,
                          "ci_low": point - half, "ci_high": point + half})

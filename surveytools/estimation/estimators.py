@@ -138,12 +138,11 @@ def _estimate(survey, statistic, variable, domains: Domains, computed: Computed,
     with np.errstate(divide="ignore", invalid="ignore"):
         n_eff = computed.n / computed.deff
         cv = se / estimate
-    table = (domains.keys if keys is None else keys).copy()
     stats = {"estimate": estimate, "se": se, "ci_low": low, "ci_high": high, "df": computed.df,
              "deff": computed.deff, "n": computed.n, "n_eff": n_eff,
              "weighted_n": computed.weighted_n, "cv": cv}
-    for name, column in stats.items():
-        table[name] = column
+    keys = domains.keys if keys is None else keys
+    table = pd.concat([keys.reset_index(drop=True), pd.DataFrame(stats)], axis=1)
     return Estimate(
         statistic=statistic, variable=variable, by=tuple(_by_tuple(by)), table=table,
         covariance=computed.covariance, ci_method=ci, conf_level=level,
