@@ -24,7 +24,7 @@ import pandas as pd
 
 from .design import AnyDesign, Design, ReplicateDesign
 from .errors import DataError, DesignError, row_number
-from .meta import Metadata
+from .meta import Metadata, plain_code
 from .smallbase import DEFAULT_RULE, SmallBaseRule
 
 
@@ -165,10 +165,12 @@ class Survey:
 
     # -- labels -----------------------------------------------------------
     def labelled(self, column: str) -> pd.Series:
-        """``column`` with codes replaced by their value labels (a new Series)."""
+        """``column`` with codes replaced by their value labels (a new Series).
+
+        Values without a label (and missing values) are kept as they are.
+        """
         labels = self._meta.value_labels.get(column, {})
-        return self._data[column].map(lambda v: self._meta.value_label(column, v) if v in labels or (
-            isinstance(v, float) and v == v and v.is_integer() and int(v) in labels) else v)
+        return self._data[column].map(lambda value: labels.get(plain_code(value), value))
 
     # -- estimation (see surveytools.estimation) --------------------------
     def _codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
