@@ -17,10 +17,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The Voila settings (sources stripped, no tracebacks, no files served) go into
+# the venv's Jupyter config path, so every `voila` run from the venv reads them.
 setup: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	mkdir -p $(VENV)/etc/jupyter && cp dashboards/voila.json $(VENV)/etc/jupyter/voila.json
 
-setup-test: $(BIN)/python system-deps
+setup-test: setup system-deps
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 
@@ -29,8 +32,10 @@ setup-test: $(BIN)/python system-deps
 system-deps:
 	@bash .ci/system-deps
 
+# Build the indicator-cube cache first, so each dashboard starts in about a second.
 serve: setup
-	$(BIN)/voila dashboards/ --port=$(PORT) --no-browser
+	$(BIN)/python -m surveytools.dashboard data/tracker/waves.toml
+	cd dashboards && ../$(BIN)/voila . --port=$(PORT) --no-browser
 
 notebooks: setup
 	$(BIN)/jupyter lab notebooks/

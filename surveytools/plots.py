@@ -1,0 +1,460 @@
+"""Charts of indicator-cube rows: trends, group comparisons, heatmaps.
+
+Every function takes rows of an indicator cube (``IndicatorCube.frame`` or
+``IndicatorCube.select(...)``) and returns a :class:`plotly.graph_objects.Figure`
+without showing it.  Nothing here imports widgets, so the same figures serve
+notebooks, the Voila dashboards and the static export.
+
+Suppression is enforced here as well as in the cube: a row whose
+``base_flag`` is ``"suppressed"`` is drawn as a gap labelled with the
+small-base rule's label (``"n<50"``), and no estimate of that row reaches any
+trace, hover text or annotation, even if the row still carries numbers.
+Low bases get open markers / hatched bars and a "low base" note.
+
+Examples
+--------
+>>> import pandas as pd
+>>> rows = pd.DataFrame({
+...     "wave": ["2023", "2024"], "indicator": "trust_nhs", "indicator_label": "Trust the NHS",
+...     "question": "How much do you trust the NHS?", "kind": "share", "breakdown": "total",
+...     "breakdown_label": "All adults", "group": "all", "group_label": "All adults",
+...     "group_order": 0, "estimate": [0.61, 0.64], "ci_low": [0.58, 0.61],
+...     "ci_high": [0.64, 0.67], "n": [1500, 1600], "base_flag": "ok", "letter": "A", "letters": ""})
+>>> fig = trend(rows)
+>>> fig.layout.title.text
+'Trust the NHS'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from .smallbase import DEFAULT_RULE, LOW, SUPPRESSED, SmallBaseRule
+
+#: Okabe-Ito colours (colour-blind safe), yellow last: it is faint on white.
+PALETTE = (
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7",
+    "#56B4E9", "#D55E00", "#000000", "#F0E442",
+)
+_DASHES = ("solid", "dash", "dot", "dashdot")
+#: Sequential colour scale for heatmaps, readable with every common colour-vision deficiency.
+HEATMAP_SCALE = "Cividis"
+FONT = dict(family="Arial, Helvetica, sans-serif", size=14, color="#1a1a1a")
+
+_UNITS = {"share": "%", "net": "", "mean": ""}
+_AXIS_TITLES = {
+    "share": "Per cent",
+    "net": "Net score (% positive minus % negative)",
+    "mean": "Mean score",
+}
+
+
+# -- numbers as people read them -------------------------------------------
+def display_value(value, kind: str):
+    """The number as shown: shares and net scores x 100, means as they are."""
+    if value is None or pd.isna(value):
+        return None
+    return float(value) * 100 if kind in ("share", "net") else float(value)
+
+
+def format_value(value, kind: str) -> str:
+    """``"45%"`` for a share, ``"+12"`` for a net score, ``"6.3"`` for a mean; ``""`` if missing.
+
+    Examples
+    --------
+    >>> format_value(0.453, "share"), format_value(-0.12, "net"), format_value(6.27, "mean")
+    ('45%', '-12', '6.3')
+    """
+    shown = display_value(value, kind)
+    if shown is None:
+        return ""
+    if kind == "share":
+        return f"{shown:.0f}%"
+    if kind == "net":
+        return f"{shown:+.0f}"
+    return f"{shown:.1f}"
+
+
+def format_interval(low, high, kind: str) -> str:
+    """``"42-48%"``; ``""`` when either end is missing."""
+    if any(v is None or pd.isna(v) for v in (low, high)):
+        return ""
+    lo, hi = format_value(low, kind), format_value(high, kind)
+    unit = _UNITS.get(kind, "")
+    return f"{lo.removesuffix(unit)} to {hi}"
+
+
+def visible(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every estimate-derived value of a suppressed row blanked.
+
+    The cube already does this; doing it again here means a chart cannot
+    leak a number even from rows that skipped the cube.
+    """
+    hidden = (frame["base_flag"] == SUPPRESSED).to_numpy()
+    out = frame.copy()
+    for column in ("estimate", "se", "ci_low", "ci_high", "change", "change_se", "change_p"):
+        if column in out.columns:
+            out[column] = out[column].astype(float).where(~hidden)
+    for column in ("letters",):
+        if column in out.columns:
+            out[column] = out[column].astype(object).where(~hidden, "").fillna("")
+    return out
+
+
+def base_range(frame: pd.DataFrame) -> str:
+    """``"Base: n = 812 to 1,950"`` over the rows (unweighted respondents)."""
+    n = frame["n"].dropna()
+    if n.empty:
+        return "Base: none"
+    lo, hi = int(n.min()), int(n.max())
+    return f"Base: n = {lo:,}" if lo == hi else f"Base: n = {lo:,} to {hi:,}"
+
+
+def _kind(frame: pd.DataFrame) -> str:
+    kinds = pd.unique(frame["kind"])
+    return str(kinds[0]) if len(kinds) == 1 else "mixed"
+
+
+def _first(frame: pd.DataFrame, column: str, default: str = "") -> str:
+    if column not in frame.columns or frame.empty:
+        return default
+    values = frame[column].dropna()
+    return str(values.iloc[0]) if not values.empty else default
+
+
+def _hover(row, kind: str, rule: SmallBaseRule, name: str) -> str:
+    head = f"<b>{name}</b>, {row['wave']}"
+    if row["base_flag"] == SUPPRESSED:
+        return f"{head}<br>{rule.suppressed_label}: base too small, estimate suppressed"
+    text = f"{head}<br>{format_value(row['estimate'], kind)}"
+    interval = format_interval(row.get("ci_low"), row.get("ci_high"), kind)
+    if interval:
+        text += f" (95% CI {interval})"
+    text += f"<br>n = {int(row['n']):,}"
+    if row["base_flag"] == LOW:
+        text += " (low base)"
+    letters = row.get("letters") or ""
+    if isinstance(letters, str) and letters:
+        text += f"<br>Significantly higher than {', '.join(letters)}"
+    return text
+
+
+def _notes(rule: SmallBaseRule, *extra: str) -> str:
+    return "<br>".join((rule.describe(), *extra))
+
+
+#: A small explicit template: plotly's named templates are large and slow to copy.
+TEMPLATE = {"layout": {
+    "font": FONT, "colorway": list(PALETTE), "paper_bgcolor": "white", "plot_bgcolor": "white",
+    "hoverlabel": {"bgcolor": "white", "font": {"size": 13}},
+    "xaxis": {"gridcolor": "#e5e5e5", "linecolor": "#7f7f7f", "ticks": "", "automargin": True},
+    "yaxis": {"gridcolor": "#e5e5e5", "linecolor": "#7f7f7f", "zerolinecolor": "#7f7f7f",
+              "automargin": True},
+}}
+
+
+def _figure(traces: list[dict], annotations: list[dict], *, title: str, subtitle: str, note: str,
+            kind: str, **layout) -> go.Figure:
+    """The figure from plain trace and layout dicts (tests validate what this skips)."""
+    note_box = {"text": note, "xref": "paper", "yref": "paper", "x": 0, "y": 0, "yshift": -165,
+                "xanchor": "left", "yanchor": "top", "showarrow": False, "align": "left",
+                "font": {"size": 11}}
+    spec = {
+        "template": TEMPLATE,
+        "title": {"text": title, "subtitle": {"text": subtitle}, "x": 0.01, "xanchor": "left"},
+        "height": 620,
+        "margin": {"l": 70, "r": 30, "t": 120, "b": 225},
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
+        "annotations": [*annotations, note_box],
+        **layout,
+    }
+    if kind in _AXIS_TITLES:
+        spec["yaxis"] = {"title": {"text": _AXIS_TITLES[kind]}, "ticksuffix": _UNITS[kind],
+                         "zeroline": kind == "net", **spec.get("yaxis", {})}
+    return go.Figure({"data": traces, "layout": spec}, _validate=False)
+
+
+def _subtitle(frame: pd.DataFrame, question: str | None) -> str:
+    wording = question if question is not None else _first(frame, "question")
+    return f"{wording}<br><span style='font-size:12px'>{base_range(frame)}</span>"
+
+
+def _ordered_groups(frame: pd.DataFrame) -> list[tuple[str, str]]:
+    cols = ["group", "group_label", "group_order"]
+    groups = frame[cols].drop_duplicates("group").sort_values("group_order")
+    return list(zip(groups["group"].astype(str), groups["group_label"].astype(str)))
+
+
+def _gap_label(*, x, rule: SmallBaseRule, hover: str, colour: str, step: int) -> dict:
+    """The annotation that stands in a suppressed estimate's place (paper height, no value)."""
+    return {"x": x, "y": 0.02 + 0.07 * step, "xref": "x", "yref": "paper", "text": rule.suppressed_label,
+            "hovertext": hover, "showarrow": False, "font": {"color": "#1a1a1a", "size": 12},
+            "bgcolor": "rgba(255,255,255,0.9)", "bordercolor": colour, "borderwidth": 1.5}
+
+
+def _suppressed_hover(label: str, wave: str, rule: SmallBaseRule) -> str:
+    return f"{label}, {wave}: base under {rule.suppress_below}, estimate suppressed"
+
+
+# -- charts ------------------------------------------------------------------
+def trend(frame: pd.DataFrame, *, waves: Sequence[str] | None = None, title: str | None = None,
+          question: str | None = None, small_base: SmallBaseRule = DEFAULT_RULE) -> go.Figure:
+    """One indicator over waves, one line per group, with 95% CI bands.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Cube rows of one indicator and one breakdown (any number of waves).
+    waves : sequence of str, optional
+        Wave order on the x axis (default: order of appearance).
+    title, question : str, optional
+        Default to the rows' ``indicator_label`` and ``question``.
+    small_base : SmallBaseRule
+        Gives the gap label (``"n<50"``) and the note under the chart.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"wave": ["2023", "2024"], "kind": "share", "group": "all",
+    ...     "group_label": "All", "group_order": 0, "estimate": [0.5, None],
+    ...     "ci_low": [0.45, None], "ci_high": [0.55, None], "n": [800, 30],
+    ...     "base_flag": ["ok", "suppressed"], "indicator_label": "X", "question": "Q?"})
+    >>> [a.text for a in trend(rows).layout.annotations if a.text == "n<50"]
+    ['n<50']
+    """
+    rows = visible(frame)
+    kind = _kind(rows)
+    order = list(waves) if waves is not None else list(pd.unique(rows["wave"].astype(str)))
+    traces, annotations = [], []
+    gap_steps: dict[str, int] = {}
+    for i, (group, label) in enumerate(_ordered_groups(rows)):
+        colour = PALETTE[i % len(PALETTE)]
+        g = _aligned(rows[rows["group"].astype(str) == group], "wave", order)
+        y = [display_value(v, kind) for v in g["estimate"]]
+        lo = [display_value(v, kind) for v in g["ci_low"]]
+        hi = [display_value(v, kind) for v in g["ci_high"]]
+        band = {"type": "scatter", "x": order, "mode": "lines", "line": {"width": 0},
+                "hoverinfo": "skip", "showlegend": False, "legendgroup": group, "connectgaps": False}
+        traces.append({**band, "y": lo})
+        traces.append({**band, "y": hi, "fill": "tonexty", "fillcolor": _rgba(colour, 0.15)})
+        traces.append({
+            "type": "scatter", "x": order, "y": y, "name": label, "legendgroup": group,
+            "mode": "lines+markers", "connectgaps": False,
+            # past the palette's eight colours, lines differ by dash as well
+            "line": {"color": colour, "width": 2.5, "dash": _DASHES[i // len(PALETTE) % len(_DASHES)]},
+            "marker": {"color": colour, "size": 10, "line": {"width": 2, "color": colour},
+                       "symbol": ["circle-open" if f == LOW else "circle" for f in g["base_flag"]]},
+            "hovertext": [_hover(r, kind, small_base, label) if _shown(r) else None
+                          for _, r in g.iterrows()],
+            "hoverinfo": "text",
+        })
+        for wave, flag in zip(order, g["base_flag"]):
+            if flag == SUPPRESSED:
+                step = gap_steps.get(wave, 0)
+                gap_steps[wave] = step + 1
+                annotations.append(_gap_label(x=wave, rule=small_base, colour=colour, step=step,
+                                              hover=_suppressed_hover(label, wave, small_base)))
+    return _figure(
+        traces, annotations, title=title or _first(rows, "indicator_label"),
+        subtitle=_subtitle(rows, question), kind=kind,
+        note=_notes(small_base, "Shaded bands: 95% confidence intervals. Open markers: low base."),
+        xaxis={"type": "category", "categoryorder": "array", "categoryarray": order,
+               "title": {"text": "Wave"}},
+        hovermode="closest",
+    )
+
+
+def compare_groups(frame: pd.DataFrame, *, title: str | None = None, question: str | None = None,
+                   small_base: SmallBaseRule = DEFAULT_RULE) -> go.Figure:
+    """Groups side by side (one bar per group and wave) with 95% CI whiskers.
+
+    Each group's axis label carries its letter; a bar's label carries the
+    letters of the groups it is significantly higher than (same wave).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Cube rows of one indicator and one breakdown (one or a few waves).
+    title, question : str, optional
+        Default to the rows' ``indicator_label`` and ``question``.
+    small_base : SmallBaseRule
+        Gives the gap label and the note under the chart.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"wave": "2024", "kind": "share", "group": ["1", "2"],
+    ...     "group_label": ["Men", "Women"], "group_order": [1, 2], "estimate": [0.4, 0.5],
+    ...     "ci_low": [0.35, 0.45], "ci_high": [0.45, 0.55], "n": [600, 700],
+    ...     "base_flag": "ok", "letter": ["A", "B"], "letters": ["", "A"],
+    ...     "indicator_label": "X", "question": "Q?"})
+    >>> list(compare_groups(rows).data[0].x)
+    ['Men (A)', 'Women (B)']
+    """
+    rows = visible(frame)
+    kind = _kind(rows)
+    groups = _ordered_groups(rows)
+    letter_of = {}
+    if "letter" in rows.columns:
+        letter_of = dict(zip(rows["group"].astype(str), rows["letter"].fillna("").astype(str)))
+    ticks = [_wrap(f"{label} ({letter_of[g]})" if letter_of.get(g) else label) for g, label in groups]
+    waves = list(pd.unique(rows["wave"].astype(str)))
+    traces, annotations = [], []
+    bargap = 0.25
+    for i, wave in enumerate(waves):
+        colour = PALETTE[i % len(PALETTE)]
+        w = _aligned(rows[rows["wave"].astype(str) == wave], "group", [g for g, _ in groups])
+        traces.append({
+            "type": "bar", "x": ticks, "y": [display_value(v, kind) for v in w["estimate"]],
+            "name": wave, "text": [_bar_text(r, kind) for _, r in w.iterrows()],
+            "textposition": "outside", "cliponaxis": False,
+            "marker": {"color": colour, "pattern": {
+                "shape": ["/" if f == LOW else "" for f in w["base_flag"]],
+                "fillmode": "overlay", "fgcolor": "white", "solidity": 0.3}},
+            "error_y": {"type": "data", "symmetric": False, "color": "#333333", "thickness": 1.5,
+                        "width": 5,
+                        "array": [_diff(h, e, kind) for h, e in zip(w["ci_high"], w["estimate"])],
+                        "arrayminus": [_diff(e, lo, kind) for e, lo in zip(w["estimate"], w["ci_low"])]},
+            "hovertext": [_hover(r, kind, small_base, label) if _shown(r) else None
+                          for (_, r), (_, label) in zip(w.iterrows(), groups)],
+            "hoverinfo": "text",
+        })
+        # the centre of this wave's bar within each group: categories sit at 0, 1, 2, ...
+        offset = (1 - bargap) * ((i + 0.5) / len(waves) - 0.5)
+        for position, (flag, (_, label)) in enumerate(zip(w["base_flag"], groups)):
+            if flag == SUPPRESSED:
+                annotations.append(_gap_label(x=position + offset, rule=small_base, colour=colour,
+                                              step=0, hover=_suppressed_hover(label, wave, small_base)))
+    return _figure(
+        traces, annotations, title=(title or _first(rows, "indicator_label")) + f" ({', '.join(waves)})",
+        subtitle=_subtitle(rows, question), kind=kind,
+        note=_notes(small_base, "Whiskers: 95% confidence intervals. Hatched bars and *: low base.",
+                    "Letters on a bar: the groups it is significantly higher than (same wave)."),
+        barmode="group", bargap=bargap, showlegend=len(waves) > 1,
+        xaxis={"type": "category", "categoryorder": "array", "categoryarray": ticks},
+    )
+
+
+def heatmap(frame: pd.DataFrame, *, title: str | None = None, row_labels: Mapping[str, str] | None = None,
+            small_base: SmallBaseRule = DEFAULT_RULE) -> go.Figure:
+    """Indicators (rows) by groups (columns) for one wave and one breakdown.
+
+    Shares and net scores are shown x 100; suppressed cells are empty and
+    labelled ``"n<50"``; low-base cells carry an asterisk.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Cube rows of one wave and one breakdown, indicators of one kind.
+    title : str, optional
+    row_labels : mapping, optional
+        Indicator name -> row label (e.g. the catalogue's short labels);
+        default: the rows' ``indicator_label``.
+    small_base : SmallBaseRule
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"wave": "2024", "kind": "share", "indicator": ["a", "a"],
+    ...     "indicator_label": "A", "group": ["1", "2"], "group_label": ["Men", "Women"],
+    ...     "group_order": [1, 2], "estimate": [0.4, None], "n": [600, 20],
+    ...     "base_flag": ["ok", "suppressed"]})
+    >>> list(heatmap(rows).data[0].text[0])
+    ['40%', 'n<50']
+    """
+    rows = visible(frame)
+    kind = _kind(rows)
+    groups = _ordered_groups(rows)
+    labels = [label for _, label in groups]
+    indicators = rows[["indicator", "indicator_label"]].drop_duplicates("indicator")
+    if row_labels:
+        indicators = indicators.assign(indicator_label=[
+            row_labels.get(name, label) for name, label in zip(indicators["indicator"],
+                                                               indicators["indicator_label"])])
+    z, text, hover, annotations = [], [], [], []
+    for ind, ind_label in zip(indicators["indicator"], indicators["indicator_label"]):
+        r = _aligned(rows[rows["indicator"] == ind], "group", [g for g, _ in groups])
+        z_row, text_row, hover_row = [], [], []
+        for (_, row), label in zip(r.iterrows(), labels):
+            flag = row["base_flag"]
+            if not _shown(row):
+                z_row.append(None)
+                suppressed = flag == SUPPRESSED
+                text_row.append(small_base.suppressed_label if suppressed else "")
+                hover_row.append(f"{ind_label}<br>{_suppressed_hover(label, row['wave'], small_base)}"
+                                 if suppressed else None)
+                if suppressed:  # a cell without a value shows no text: label the gap
+                    annotations.append({"x": label, "y": ind_label, "text": small_base.suppressed_label,
+                                        "hovertext": hover_row[-1], "showarrow": False,
+                                        "font": {"size": 12, "color": "#1a1a1a"}})
+                continue
+            mark = "*" if flag == LOW else ""
+            value = format_value(row["estimate"], row["kind"])
+            z_row.append(display_value(row["estimate"], row["kind"]))
+            text_row.append(value + mark)
+            hover_row.append(f"{ind_label}<br>{label}, {row['wave']}: {value}<br>n = {int(row['n']):,}"
+                             + (" (low base)" if flag == LOW else ""))
+        z.append(z_row)
+        text.append(text_row)
+        hover.append(hover_row)
+    waves = ", ".join(pd.unique(rows["wave"].astype(str)))
+    trace = {"type": "heatmap", "z": z, "x": labels, "y": list(indicators["indicator_label"]),
+             "text": text, "texttemplate": "%{text}", "hovertext": hover, "hoverinfo": "text",
+             "colorscale": HEATMAP_SCALE, "xgap": 2, "ygap": 2,
+             "colorbar": {"title": {"text": _AXIS_TITLES.get(kind, "")},
+                          "ticksuffix": _UNITS.get(kind, "")}}
+    return _figure(
+        [trace], annotations, kind="heatmap",
+        title=title or f"By {_first(rows, 'breakdown_label', 'group').lower()} ({waves})",
+        subtitle=base_range(rows), note=_notes(small_base, "* low base."),
+        yaxis={"autorange": "reversed", "type": "category", "automargin": True},
+        xaxis={"type": "category", "side": "top"},
+        plot_bgcolor="#e6e6e6", height=max(420, 60 * len(indicators) + 320),
+    )
+
+
+# -- helpers -----------------------------------------------------------------
+def _aligned(rows: pd.DataFrame, column: str, order: list[str]) -> pd.DataFrame:
+    """One row per value of ``order`` (all-missing where ``rows`` has none), ``column`` filled in."""
+    out = rows.set_index(rows[column].astype(str).to_numpy()).reindex(order)
+    out[column] = order
+    return out
+
+
+def _wrap(label: str, width: int = 22) -> str:
+    """A long axis label broken into lines (plotly does not wrap)."""
+    lines, line = [], ""
+    for word in label.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "<br>".join([*lines, line])
+
+
+def _diff(a, b, kind: str):
+    if any(v is None or pd.isna(v) for v in (a, b)):
+        return None
+    return display_value(a, kind) - display_value(b, kind)
+
+
+def _shown(row) -> bool:
+    return pd.notna(row["base_flag"]) and row["base_flag"] != SUPPRESSED
+
+
+def _bar_text(row, kind: str) -> str:
+    if not _shown(row):
+        return ""
+    letters = row.get("letters") or ""
+    marks = f"<sup>{letters}</sup>" if isinstance(letters, str) and letters else ""
+    low = "*" if row["base_flag"] == LOW else ""
+    return f"{format_value(row['estimate'], kind)}{low}{marks}"
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"

@@ -1,0 +1,124 @@
+"""Fixtures of the browser tests: a real Voila server and headless Chromium.
+
+The server runs the project's dashboards as served to managers: from the
+``dashboards/`` folder (so Voila reads ``dashboards/voila.json``), on a free
+localhost port, on the example tracker's waves through a manifest with a
+stricter small-base rule (see ``fixtures.py``), so that suppression shows.
+The cube is built (and cached) before the server starts, as ``make serve``
+should do, so each page load measures the dashboard, not the estimation.  Chromium is the system's (``/usr/bin/chromium``);
+no browser is ever downloaded.  Screenshots go to ``tests/artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .fixtures import write_strict_tracker
+
+ROOT = Path(__file__).resolve().parents[2]
+DASHBOARDS = ROOT / "dashboards"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+#: Time for a page: kernel start, reading the waves, building the cube, drawing.
+PAGE_TIMEOUT_MS = 90_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_voila(port: int, log: Path, manifest: Path) -> subprocess.Popen:
+    """``voila .`` in dashboards/ (as ``make serve`` should run it), logging to ``log``."""
+    voila = Path(sys.executable).with_name("voila")
+    handle = log.open("w")
+    return subprocess.Popen(
+        [str(voila), ".", f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1"],
+        cwd=DASHBOARDS, stdout=handle, stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "SURVEYTOOLS_MANIFEST": str(manifest)},
+        start_new_session=True,
+    )
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"voila exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    raise RuntimeError(f"voila did not answer at {url} within {timeout} s:\n{log.read_text()}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def strict_manifest(tmp_path_factory) -> Path:
+    from surveytools.dashboard import warm
+
+    manifest = write_strict_tracker(tmp_path_factory.mktemp("tracker"))
+    warm(manifest)
+    return manifest
+
+
+@pytest.fixture(scope="session")
+def voila_url(artifacts, strict_manifest):
+    port = free_port()
+    log = artifacts / "voila.log"
+    proc = start_voila(port, log, strict_manifest)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url + "/", proc, log)
+        yield url
+    finally:
+        stop(proc)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make system-deps)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def context(browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+    ctx.set_default_timeout(PAGE_TIMEOUT_MS)
+    yield ctx
+    ctx.close()
