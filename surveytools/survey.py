@@ -182,6 +182,7 @@ class Survey:
         cache = self.__dict__.setdefault("_code_cache", {})
         if column not in cache:
             codes, levels = pd.factorize(self._data[column], sort=True)
+            codes.flags.writeable = False  # shared by every estimate: never written to
             cache[column] = (codes, np.asarray(levels))
         return cache[column]
 

@@ -86,6 +86,8 @@ class Computed:
 
 def compute(prepared: PreparedDesign, cells: Cells, *, ratio: bool) -> Computed:
     """Estimates, covariance, df and deff of every column of ``cells``."""
+    if cells.one_column_per_group and not prepared.is_replicate and prepared.calibration is None:
+        return _one_column_taylor(prepared, cells, ratio=ratio)
     w = prepared.weights
     g, k, n_groups = cells.group, cells.k, cells.n_groups
     base = g >= 0
@@ -127,6 +129,62 @@ def compute(prepared: PreparedDesign, cells: Cells, *, ratio: bool) -> Computed:
                     df=df[col_group].astype(float), design_df=float(design_df),
                     n=n_nonzero, n_rows=n_rows, weighted_n=denominator, deff=deff,
                     replicates=replicates)
+
+
+def _one_column_taylor(prepared: PreparedDesign, cells: Cells, *, ratio: bool) -> Computed:
+    """The hot path: one column per domain (means, totals, proportions), linearisation.
+
+    Everything comes from the base rows' ``psu * k + column`` keys in a few
+    passes: the PSU score totals, and the base rows per (PSU, domain), which
+    give n and the df (PSUs and strata holding the base).  The score of a
+    domain ratio, ``w (v - r) / B``, is summed per PSU before the division
+    by ``B``.  Same results as the general path below.
+    """
+    k, rows, columns, values = cells.k, cells.rows, cells.columns, cells.values
+    every_row = len(rows) == prepared.n  # rows is then 0..n-1: skip the gathers
+    w = prepared.weights if every_row else prepared.weights[rows]
+    psu = prepared.psu if every_row else prepared.psu[rows]
+    weight_sum = np.bincount(columns, weights=w, minlength=k)
+    total = np.bincount(columns, weights=w * values, minlength=k)
+    empty = weight_sum == 0
+    safe_sum = np.where(empty, 1.0, weight_sum)
+    mean = np.where(empty, 0.0, total / safe_sum)
+    residual = values - mean[columns]
+    key = psu * k + columns
+    size = prepared.n_psu_total * k
+    totals = np.bincount(key, weights=w * (residual if ratio else values),
+                         minlength=size).reshape(-1, k)
+    if ratio:
+        totals /= safe_sum
+    rows_in = np.bincount(key, minlength=size).reshape(-1, k)
+    nonzero = w != 0
+    rows_weighted = (rows_in if nonzero.all()
+                     else np.bincount(key[nonzero], minlength=size).reshape(-1, k))
+    psu_held = rows_weighted > 0
+    strata_held = _strata_of_psus(prepared, psu_held)
+    df = psu_held.sum(axis=0) - strata_held.sum(axis=0)
+    union = psu_held.any(axis=1)
+    design_df = union.sum() - _strata_of_psus(prepared, union[:, None]).sum()
+    held = None
+    if (prepared.psus_per_stratum == 1).any():
+        held = _strata_of_psus(prepared, rows_in > 0)
+    covariance = psu_total_covariance(prepared, totals, held)
+    covariance[empty, :] = np.nan
+    covariance[:, empty] = np.nan
+    n_rows, n = rows_in.sum(axis=0), rows_weighted.sum(axis=0)
+    spread = np.bincount(columns, weights=w * residual ** 2, minlength=k) / safe_sum
+    with np.errstate(divide="ignore", invalid="ignore"):
+        srs_variance = spread / (n - 1) * (1.0 if ratio else weight_sum ** 2)
+        deff = np.diag(covariance) / srs_variance
+    return Computed(estimate=np.where(empty, np.nan, mean if ratio else total),
+                    covariance=covariance, df=df.astype(float), design_df=float(design_df),
+                    n=n, n_rows=n_rows, weighted_n=weight_sum, deff=deff)
+
+
+def _strata_of_psus(prepared: PreparedDesign, psu_held: np.ndarray) -> np.ndarray:
+    """(H, k) bool: strata holding at least one PSU marked in ``psu_held`` (P, k)."""
+    held = np.asarray(psu_held, dtype=float)
+    return np.asarray(prepared.stratum_matrix @ held) > 0
 
 
 def _centred_values(cells: Cells, estimate: np.ndarray) -> np.ndarray:

@@ -82,7 +82,8 @@ def resolve(survey, variable: str, *, by, where, user_missing: str) -> Domains:
         valid &= _answered(survey, column, user_missing, excluded, in_scope)
     codes, keys = domain_codes([survey._codes(c) for c in by_columns], by_columns, valid)
     answered = _answered(survey, variable, user_missing, excluded, valid)
-    group = np.where(answered & (codes >= 0), codes, -1)
+    in_base = answered & (codes >= 0)
+    group = codes if in_base.all() else np.where(in_base, codes, -1)
     var_codes, var_levels = survey._codes(variable)
     return Domains(values=data[variable], codes=var_codes, levels=var_levels, group=group,
                    keys=keys, in_scope=in_scope, excluded_codes=excluded)
@@ -174,10 +175,14 @@ def domain_codes(factorised: list, by_columns: list[str],
         return np.where(valid, 0, -1), pd.DataFrame(index=range(1))
     if len(by_columns) == 1:
         codes, levels = factorised[0]
-        present = np.bincount(codes[valid & (codes >= 0)], minlength=len(levels)) > 0
+        usable = valid & (codes >= 0)
+        every_row = usable.all()
+        present = np.bincount(codes if every_row else codes[usable], minlength=len(levels)) > 0
+        keys = pd.DataFrame({by_columns[0]: np.asarray(levels)[present]})
+        if every_row and present.all():  # the codes are already the domain codes
+            return codes, keys
         rank = np.cumsum(present) - 1
-        group = np.where(valid & (codes >= 0), rank[codes], -1)
-        return group, pd.DataFrame({by_columns[0]: np.asarray(levels)[present]})
+        return np.where(usable, rank[codes], -1), keys
     combined = np.zeros(n, np.int64)
     uniques = []
     for codes, levels in factorised:

@@ -76,7 +76,7 @@ def proportion(survey, variable: str, *, value, by=None, where=None, ci: str = "
     domains = resolve(survey, variable, by=by, where=where, user_missing=user_missing)
     codes = tuple(value) if isinstance(value, (list, tuple, set, np.ndarray)) else (value,)
     _check_value(survey, variable, codes, domains, user_missing)
-    yes = _level_mask(domains.levels, codes)[domains.codes].astype(float)
+    yes = _level_mask(domains.levels, codes).astype(float)[domains.codes]
     cells = _one_column_cells(domains, yes)
     computed = compute(survey._prepared, cells, ratio=True)
     return _estimate(survey, "proportion", variable, domains, computed, by=by, ci=ci,
@@ -120,10 +120,15 @@ def _numeric(survey, variable, statistic, *, by, where, level, user_missing) -> 
 
 
 def _one_column_cells(domains: Domains, values: np.ndarray) -> Cells:
-    rows = np.flatnonzero(domains.base)
-    return Cells(group=domains.group, n_groups=domains.n_groups, rows=rows,
-                 columns=domains.group[rows], values=np.asarray(values, float)[rows],
-                 column_group=np.arange(domains.n_groups))
+    values = np.asarray(values, float)
+    base = domains.base
+    if base.all():  # every row counts: no gathers
+        rows, columns = np.arange(len(base)), domains.group
+    else:
+        rows = np.flatnonzero(base)
+        columns, values = domains.group[rows], values[rows]
+    return Cells(group=domains.group, n_groups=domains.n_groups, rows=rows, columns=columns,
+                 values=values, column_group=np.arange(domains.n_groups))
 
 
 def _estimate(survey, statistic, variable, domains: Domains, computed: Computed, *, by, ci,
