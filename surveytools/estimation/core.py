@@ -51,6 +51,8 @@ class Cells:
     group : (n,) domain of each base row, -1 outside every base.
     rows, columns, values : numerator triplets (rows are base rows).
     column_group : (k,) domain of each column.
+    binary : the values are all 0 or 1 (a proportion), which lets the
+        linearisation work from PSU sums alone.
     """
 
     group: np.ndarray
@@ -59,6 +61,7 @@ class Cells:
     columns: np.ndarray
     values: np.ndarray
     column_group: np.ndarray
+    binary: bool = False
 
     @property
     def k(self) -> int:
@@ -134,45 +137,55 @@ def compute(prepared: PreparedDesign, cells: Cells, *, ratio: bool) -> Computed:
 def _one_column_taylor(prepared: PreparedDesign, cells: Cells, *, ratio: bool) -> Computed:
     """The hot path: one column per domain (means, totals, proportions), linearisation.
 
-    Everything comes from the base rows' ``psu * k + column`` keys in a few
-    passes: the PSU score totals, and the base rows per (PSU, domain), which
-    give n and the df (PSUs and strata holding the base).  The score of a
-    domain ratio, ``w (v - r) / B``, is summed per PSU before the division
-    by ``B``.  Same results as the general path below.
+    Two sums per (PSU, domain) cell, of ``w`` and of ``w v``, over the keys
+    ``psu * k + column`` give the PSUs holding each base (df) and, for 0/1
+    values, the PSU score totals ``T - r W`` of a
+    proportion ``r`` and the spread ``sum w (v - r)^2 = T (1 - r)`` for
+    deff.  Means keep the row-level residual ``w (v - r)``, as R computes
+    it, so that no precision is lost to cancellation.  Same results as the
+    general path below, in a few passes over the rows.
     """
     k, rows, columns, values = cells.k, cells.rows, cells.columns, cells.values
     every_row = len(rows) == prepared.n  # rows is then 0..n-1: skip the gathers
     w = prepared.weights if every_row else prepared.weights[rows]
     psu = prepared.psu if every_row else prepared.psu[rows]
+    key = psu * k + columns
+    size = prepared.n_psu_total * k
+    weighted_values = w * values
+    psu_weights = np.bincount(key, weights=w, minlength=size).reshape(-1, k)
+    psu_values = np.bincount(key, weights=weighted_values, minlength=size).reshape(-1, k)
+    # the estimates are summed row by row, in the data's order (as R's colSums)
     weight_sum = np.bincount(columns, weights=w, minlength=k)
-    total = np.bincount(columns, weights=w * values, minlength=k)
+    total = np.bincount(columns, weights=weighted_values, minlength=k)
     empty = weight_sum == 0
     safe_sum = np.where(empty, 1.0, weight_sum)
     mean = np.where(empty, 0.0, total / safe_sum)
-    residual = values - mean[columns]
-    key = psu * k + columns
-    size = prepared.n_psu_total * k
-    totals = np.bincount(key, weights=w * (residual if ratio else values),
-                         minlength=size).reshape(-1, k)
-    if ratio:
-        totals /= safe_sum
-    rows_in = np.bincount(key, minlength=size).reshape(-1, k)
+    if not ratio:
+        totals, residual = psu_values, values - mean[columns]
+    elif cells.binary:
+        totals, residual = (psu_values - mean * psu_weights) / safe_sum, None
+    else:
+        residual = values - mean[columns]
+        totals = np.bincount(key, weights=w * residual, minlength=size).reshape(-1, k) / safe_sum
+    if residual is None:
+        spread = total * (1.0 - mean) / safe_sum
+    else:
+        spread = np.bincount(columns, weights=w * residual ** 2, minlength=k) / safe_sum
+    # weights are >= 0 (Survey checks), so a PSU holds weighted base rows iff its sum is > 0
+    psu_held = psu_weights > 0
     nonzero = w != 0
-    rows_weighted = (rows_in if nonzero.all()
-                     else np.bincount(key[nonzero], minlength=size).reshape(-1, k))
-    psu_held = rows_weighted > 0
+    n_rows = np.bincount(columns, minlength=k)
+    n = n_rows if nonzero.all() else np.bincount(columns[nonzero], minlength=k)
     strata_held = _strata_of_psus(prepared, psu_held)
     df = psu_held.sum(axis=0) - strata_held.sum(axis=0)
     union = psu_held.any(axis=1)
     design_df = union.sum() - _strata_of_psus(prepared, union[:, None]).sum()
     held = None
     if (prepared.psus_per_stratum == 1).any():
-        held = _strata_of_psus(prepared, rows_in > 0)
+        held = _strata_of_psus(prepared, np.bincount(key, minlength=size).reshape(-1, k) > 0)
     covariance = psu_total_covariance(prepared, totals, held)
     covariance[empty, :] = np.nan
     covariance[:, empty] = np.nan
-    n_rows, n = rows_in.sum(axis=0), rows_weighted.sum(axis=0)
-    spread = np.bincount(columns, weights=w * residual ** 2, minlength=k) / safe_sum
     with np.errstate(divide="ignore", invalid="ignore"):
         srs_variance = spread / (n - 1) * (1.0 if ratio else weight_sum ** 2)
         deff = np.diag(covariance) / srs_variance

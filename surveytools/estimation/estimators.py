@@ -77,7 +77,7 @@ def proportion(survey, variable: str, *, value, by=None, where=None, ci: str = "
     codes = tuple(value) if isinstance(value, (list, tuple, set, np.ndarray)) else (value,)
     _check_value(survey, variable, codes, domains, user_missing)
     yes = _level_mask(domains.levels, codes).astype(float)[domains.codes]
-    cells = _one_column_cells(domains, yes)
+    cells = _one_column_cells(domains, yes, binary=True)
     computed = compute(survey._prepared, cells, ratio=True)
     return _estimate(survey, "proportion", variable, domains, computed, by=by, ci=ci,
                      level=level, user_missing=user_missing, value=codes)
@@ -119,7 +119,7 @@ def _numeric(survey, variable, statistic, *, by, where, level, user_missing) -> 
                      level=level, user_missing=user_missing)
 
 
-def _one_column_cells(domains: Domains, values: np.ndarray) -> Cells:
+def _one_column_cells(domains: Domains, values: np.ndarray, *, binary: bool = False) -> Cells:
     values = np.asarray(values, float)
     base = domains.base
     if base.all():  # every row counts: no gathers
@@ -128,7 +128,7 @@ def _one_column_cells(domains: Domains, values: np.ndarray) -> Cells:
         rows = np.flatnonzero(base)
         columns, values = domains.group[rows], values[rows]
     return Cells(group=domains.group, n_groups=domains.n_groups, rows=rows, columns=columns,
-                 values=values, column_group=np.arange(domains.n_groups))
+                 values=values, column_group=np.arange(domains.n_groups), binary=binary)
 
 
 def _estimate(survey, statistic, variable, domains: Domains, computed: Computed, *, by, ci,
