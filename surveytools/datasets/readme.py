@@ -140,6 +140,8 @@ made-up population. No real person's answers are in it. It is modelled on the UK
 | `tracker/targets.toml` | raking targets (population totals; format at the top of the file) |
 | `tracker/population_truth.csv` | the true population values the estimates aim at |
 | `council/residents2024.sav` + `council.toml` | council residents' survey with a stratified two-stage design |
+| `tracker/indicators.toml`, `tracker/breakdowns.toml` | the indicator catalogue and the demographic breakdowns (hand-written, not generated) |
+| `tracker/release/` | the "published" weighted tables, computed independently with R's survey package by `make_release.R` (rerun it after regenerating the waves) |
 
 ## The tracker
 
