@@ -148,22 +148,6 @@ def replicate_covariance(prepared: PreparedDesign, full: np.ndarray,
     return scale * (deviations.T @ deviations)
 
 
-def psus_and_strata_in_base(prepared: PreparedDesign, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """PSUs and strata that hold at least one base row with non-zero weight, per column.
-
-    Returns ``(n_psu, n_strata)``, each of shape (k,). Their difference is
-    the design degrees of freedom of each estimate (R's ``degf`` of the
-    design subset to the base).
-    """
-    base = _as_matrix(base).astype(bool) & (prepared.weights != 0)[:, None]
-    psu_held = prepared.psu_totals(base.astype(float)) > 0  # (P, k)
-    n_psu = psu_held.sum(axis=0)
-    strata_held = np.stack(
-        [np.bincount(prepared.psu_stratum[psu_held[:, j]], minlength=prepared.n_strata) > 0
-         for j in range(base.shape[1])], axis=1)
-    return n_psu, strata_held.sum(axis=0)
-
-
 def _strata_holding_base(prepared: PreparedDesign, base, k: int) -> np.ndarray:
     if base is None:
         held_rows = np.ones((prepared.n, 1), bool)
