@@ -153,15 +153,7 @@ class Metadata:
         'A'
         """
 
-        def moved(m):
-            return {names.get(k, k): v for k, v in m.items()}
-
-        return self.replace(
-            variable_labels=moved(self.variable_labels),
-            value_labels={k: dict(v) for k, v in moved(self.value_labels).items()},
-            missing=moved(self.missing),
-            measure=moved(self.measure),
-        )
+        return self._per_variable(lambda column: names.get(column, column))
 
     def to_dict(self) -> dict:
         """A JSON-ready dict; :meth:`from_dict` turns it back into an equal Metadata.
@@ -214,15 +206,20 @@ class Metadata:
     def restrict(self, columns) -> "Metadata":
         """Metadata of ``columns`` only (e.g. after selecting columns)."""
         keep = set(columns)
+        return self._per_variable(lambda column: column if column in keep else None)
 
-        def sub(m):
-            return {k: v for k, v in m.items() if k in keep}
+    def _per_variable(self, key) -> "Metadata":
+        """A copy whose per-variable mappings are re-keyed by ``key(column)``
+        (``None`` drops the column)."""
+
+        def remap(mapping):
+            return {new: v for k, v in mapping.items() if (new := key(k)) is not None}
 
         return self.replace(
-            variable_labels=sub(self.variable_labels),
-            value_labels={k: dict(v) for k, v in sub(self.value_labels).items()},
-            missing=sub(self.missing),
-            measure=sub(self.measure),
+            variable_labels=remap(self.variable_labels),
+            value_labels={k: dict(v) for k, v in remap(self.value_labels).items()},
+            missing=remap(self.missing),
+            measure=remap(self.measure),
         )
 
 
