@@ -38,6 +38,7 @@ import scipy.sparse as sparse
 from .prepared import PreparedDesign
 from .variance import (
     degrees_of_freedom,
+    df_from_pairs,
     psu_total_covariance,
     replicate_covariance,
     taylor_covariance,
@@ -172,17 +173,14 @@ def _one_column_taylor(prepared: PreparedDesign, cells: Cells, *, ratio: bool) -
     else:
         spread = np.bincount(columns, weights=w * residual ** 2, minlength=k) / safe_sum
     # weights are >= 0 (Survey checks), so a PSU holds weighted base rows iff its sum is > 0
-    psu_held = psu_weights > 0
+    held_psu, held_domain = np.divmod(np.flatnonzero(psu_weights.ravel() > 0), k)
+    df, design_df = df_from_pairs(prepared, held_psu, held_domain, k)
     nonzero = w != 0
     n_rows = np.bincount(columns, minlength=k)
     n = n_rows if nonzero.all() else np.bincount(columns[nonzero], minlength=k)
-    strata_held = _strata_of_psus(prepared, psu_held)
-    df = psu_held.sum(axis=0) - strata_held.sum(axis=0)
-    union = psu_held.any(axis=1)
-    design_df = union.sum() - _strata_of_psus(prepared, union[:, None]).sum()
     held = None
     if (prepared.psus_per_stratum == 1).any():
-        held = _strata_of_psus(prepared, np.bincount(key, minlength=size).reshape(-1, k) > 0)
+        held = _strata_holding(prepared, prepared.stratum[rows], columns, k)
     covariance = psu_total_covariance(prepared, totals, held)
     covariance[empty, :] = np.nan
     covariance[:, empty] = np.nan
@@ -190,14 +188,19 @@ def _one_column_taylor(prepared: PreparedDesign, cells: Cells, *, ratio: bool) -
         srs_variance = spread / (n - 1) * (1.0 if ratio else weight_sum ** 2)
         deff = np.diag(covariance) / srs_variance
     return Computed(estimate=np.where(empty, np.nan, mean if ratio else total),
-                    covariance=covariance, df=df.astype(float), design_df=float(design_df),
+                    covariance=covariance, df=df.astype(float), design_df=design_df,
                     n=n, n_rows=n_rows, weighted_n=weight_sum, deff=deff)
 
 
-def _strata_of_psus(prepared: PreparedDesign, psu_held: np.ndarray) -> np.ndarray:
-    """(H, k) bool: strata holding at least one PSU marked in ``psu_held`` (P, k)."""
-    held = np.asarray(psu_held, dtype=float)
-    return np.asarray(prepared.stratum_matrix @ held) > 0
+def _strata_holding(prepared: PreparedDesign, stratum: np.ndarray, group: np.ndarray,
+                    n_groups: int) -> np.ndarray:
+    """(H, n_groups) bool: strata holding base rows of each group.
+
+    ``stratum`` and ``group`` are the stratum and group of each base row; only
+    needed when a stratum has a single PSU (``lonely_psu`` "fail"/"average").
+    """
+    counts = np.bincount(stratum * n_groups + group, minlength=prepared.n_strata * n_groups)
+    return counts.reshape(prepared.n_strata, n_groups) > 0
 
 
 def _centred_values(cells: Cells, estimate: np.ndarray) -> np.ndarray:
@@ -234,10 +237,8 @@ def _taylor(prepared, cells: Cells, centred, inverse, estimate) -> np.ndarray:
         totals -= group_totals[:, cells.column_group] * (estimate * inverse)[None, :]
     held = None
     if (prepared.psus_per_stratum == 1).any():
-        n_groups = cells.n_groups
-        counts = np.bincount(prepared.stratum[base] * n_groups + cells.group[base],
-                             minlength=prepared.n_strata * n_groups)
-        held = (counts.reshape(prepared.n_strata, n_groups) > 0)[:, cells.column_group]
+        held = _strata_holding(prepared, prepared.stratum[base], cells.group[base],
+                               cells.n_groups)[:, cells.column_group]
     return psu_total_covariance(prepared, totals, held)
 
 

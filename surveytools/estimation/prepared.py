@@ -89,13 +89,6 @@ class PreparedDesign:
         first = np.unique(codes, return_index=True)[1]
         return scaled[first], np.where(size > 0, codes, -1)
 
-    @cached_property
-    def stratum_matrix(self) -> sparse.csr_matrix:
-        """(H, P) sparse 0/1 matrix: which stratum each PSU belongs to."""
-        n_psu = self.n_psu_total
-        return sparse.csr_matrix((np.ones(n_psu), (self.psu_stratum, np.arange(n_psu))),
-                                 shape=(self.n_strata, n_psu))
-
     def psu_totals(self, scores: np.ndarray) -> np.ndarray:
         """Sum the rows of ``scores`` (n x k) within each PSU -> (P x k)."""
         return np.asarray(self.psu_matrix @ scores)

@@ -195,6 +195,16 @@ def degrees_of_freedom(prepared: PreparedDesign, group: np.ndarray,
         per_group = np.array([_replicate_rank(prepared, group == j) for j in range(n_groups)])
         return per_group - 1, float(_replicate_rank(prepared, base) - 1)
     psu, grp = _psus_holding(prepared, group, n_groups)
+    return df_from_pairs(prepared, psu, grp, n_groups)
+
+
+def df_from_pairs(prepared: PreparedDesign, psu: np.ndarray, grp: np.ndarray,
+                  n_groups: int) -> tuple[np.ndarray, float]:
+    """Design df from the (PSU, domain) pairs where the PSU holds weighted base rows.
+
+    Per domain: its PSUs minus the strata holding them; and the same for the
+    union of the domains (see :func:`degrees_of_freedom`).
+    """
     strata = prepared.psu_stratum
     held_strata = np.unique(strata[psu] * n_groups + grp) % n_groups
     per_group = np.bincount(grp, minlength=n_groups) - np.bincount(held_strata, minlength=n_groups)
