@@ -38,11 +38,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import patsy
-from scipy import linalg, stats
+from scipy import linalg
 from scipy.special import expit
 
 from .errors import DataError, row_number
 from .estimation.domains import check_column, where_mask
+from .estimation.intervals import t_quantile, t_two_sided_p
 from .estimation.variance import degrees_of_freedom, replicate_covariance, taylor_covariance
 from .survey import Survey
 
@@ -87,9 +88,7 @@ class LogitResult:
     @property
     def pvalues(self) -> pd.Series:
         """Two-sided p-values from t on ``df_resid`` (NaN when df <= 0)."""
-        if self.df_resid <= 0:
-            return pd.Series(np.nan, index=self.params.index)
-        return pd.Series(2 * stats.t.sf(np.abs(self.tvalues), self.df_resid),
+        return pd.Series(t_two_sided_p(self.tvalues.to_numpy(), self.df_resid),
                          index=self.params.index)
 
     def cov_params(self) -> pd.DataFrame:
@@ -98,7 +97,7 @@ class LogitResult:
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
         """Coefficient intervals ``b ± t(df) se`` (columns ci_low, ci_high)."""
-        t = stats.t.ppf(0.5 + level / 2, self.df_resid) if self.df_resid > 0 else np.nan
+        t = float(t_quantile(level, self.df_resid))
         return pd.DataFrame({"ci_low": self.params - t * self.bse,
                              "ci_high": self.params + t * self.bse})
 
