@@ -114,9 +114,9 @@ class CubeCache:
 
     Only the shares' interval ends depend on the CI method, so once the
     default (logit) cube exists, another method's cube is that cube with
-    the intervals recomputed (:func:`reinterval`): milliseconds instead of
+    the intervals recomputed (:meth:`IndicatorCube.with_ci`): milliseconds instead of
     estimating everything again.  ``build`` is used instead when the cube is
-    needed for the first time, or when reinterval would not be exact.
+    needed for the first time, or when ``with_ci`` would not be exact.
 
     Parameters
     ----------
@@ -170,31 +170,10 @@ class CubeCache:
             if ci not in self._cubes:
                 if self._reintervals and self._cubes:
                     first = next(iter(self._cubes.values()))
-                    self._cubes[ci] = reinterval(first, ci, note=self._notes.get(ci))
+                    self._cubes[ci] = first.with_ci(ci, note=self._notes.get(ci))
                 else:
                     self._cubes[ci] = self._build(ci)
             return self._cubes[ci]
-
-
-def reinterval(cube, ci: str, *, level: float = 0.95, note: str | None = None):
-    """``cube`` with the shares' confidence intervals recomputed by method ``ci``.
-
-    Exact for Taylor-linearisation designs whose bases have no zero weights
-    (then the cube's ``n`` is the base's row count that the beta method
-    uses); :meth:`CubeCache.from_manifest` checks that before using it.
-    Net scores and means keep estimate +- t(df)·se.
-    """
-    from .estimation.intervals import interval
-
-    frame = cube.frame.copy()
-    share = ((frame["kind"] == "share") & frame["estimate"].notna()).to_numpy()
-    low, high = interval(ci, frame.loc[share, "estimate"].to_numpy(), frame.loc[share, "se"].to_numpy(),
-                         frame.loc[share, "df"].to_numpy(), level=level,
-                         n_rows=frame.loc[share, "n"].to_numpy())
-    frame.loc[share, "ci_low"] = low
-    frame.loc[share, "ci_high"] = high
-    frame.loc[(frame["kind"] == "share").to_numpy(), "ci_method"] = ci
-    return cube.replace(frame=frame, method_note=note if note is not None else cube.method_note)
 
 
 def _build_cube(manifest: Path, ci: str):

@@ -35,6 +35,7 @@ from .catalogue import (BREAKDOWNS_FILE, INDICATORS_FILE, Breakdown, Breakdowns,
                         Indicator, IndicatorCatalogue, default_file, load_breakdowns,
                         load_indicators)
 from .estimation.compare import wave_change
+from .estimation.intervals import interval
 from .significance import CORRECTION_TEXT, CORRECTIONS, column_letter, higher_of_pairs
 from .smallbase import SUPPRESSED, SmallBaseRule
 
@@ -105,6 +106,26 @@ class IndicatorCube:
 
     def replace(self, **changes) -> "IndicatorCube":
         return dataclasses.replace(self, **changes)
+
+    def with_ci(self, ci: str, *, level: float = 0.95, note: str | None = None) -> "IndicatorCube":
+        """A copy with the shares' confidence intervals recomputed by method ``ci``.
+
+        Milliseconds instead of rebuilding the cube. Exact for linearisation
+        designs whose bases have no zero weights (the cube's ``n`` is then the
+        base's row count that the beta method uses). Net scores and means keep
+        estimate ± t(df)·se. ``note`` replaces :attr:`method_note`.
+        """
+        frame = self.frame.copy()
+        shares = (frame["kind"] == "share").to_numpy()
+        estimated = shares & frame["estimate"].notna().to_numpy()
+        low, high = interval(ci, frame.loc[estimated, "estimate"].to_numpy(),
+                             frame.loc[estimated, "se"].to_numpy(),
+                             frame.loc[estimated, "df"].to_numpy(), level=level,
+                             n_rows=frame.loc[estimated, "n"].to_numpy())
+        frame.loc[estimated, "ci_low"] = low
+        frame.loc[estimated, "ci_high"] = high
+        frame.loc[shares, "ci_method"] = ci
+        return self.replace(frame=frame, method_note=self.method_note if note is None else note)
 
 
 def cube(tracker, catalogue=None, breakdowns=None, *, ci: str = "logit", level: float = 0.95,
