@@ -5,7 +5,7 @@ On the example tracker (``data/tracker/waves.toml``):
 * ``startup_cold_s``: App construction with an empty cube cache (read the
   waves, build and store the indicator cube, draw the first view);
 * ``startup_warm_s``: App construction when the cube is cached (what a Voila
-  kernel does after ``python -m surveytools.dashboard``);
+  kernel does after ``python -m surveytools.presentation.dashboard``);
 * ``kernel_first_render_s``: a fresh Python process that imports the
   dashboard and builds the app from the cache, as a Voila kernel does
   (median of a few processes);
@@ -44,7 +44,7 @@ KERNEL = """
 import time, os
 start = time.perf_counter()
 os.environ["VOILA_REQUEST_URL"] = "http://127.0.0.1/voila/render/trust.ipynb"
-from surveytools.dashboard import TrustApp
+from surveytools.presentation.dashboard import TrustApp
 TrustApp.from_manifest({manifest!r}, query="")
 print(time.perf_counter() - start)
 """
@@ -57,7 +57,7 @@ def timed(fn):
 
 
 def startup(cache_dir: str | None) -> float:
-    from surveytools.dashboard import TrustApp
+    from surveytools.presentation.dashboard import TrustApp
 
     previous = os.environ.get("SURVEYTOOLS_CACHE_DIR")
     if cache_dir is not None:
@@ -94,7 +94,7 @@ def control_values(app) -> list[tuple[str, object]]:
 
 
 def update_times(changes: int) -> list[float]:
-    from surveytools.dashboard import APPS, CubeCache
+    from surveytools.presentation.dashboard import APPS, CubeCache
 
     cubes = CubeCache.from_manifest(MANIFEST)
     times = []

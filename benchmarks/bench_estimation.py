@@ -68,7 +68,7 @@ def time_python(data: pd.DataFrame, runs: int) -> tuple[float, float, pd.DataFra
     for _ in range(runs):
         start = time.perf_counter()
         survey = st.Survey(data, design)
-        survey._prepared  # noqa: B018 (preparation is part of the set-up)
+        survey.sample.prepared  # noqa: B018 (preparation is part of the set-up)
         setup.append(time.perf_counter() - start)
         start = time.perf_counter()
         est = survey.proportion("y", value=1, by="g", ci="logit")

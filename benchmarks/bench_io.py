@@ -89,7 +89,7 @@ def big_file_times(path: Path, runs: int) -> dict:
     import pyreadstat
 
     import surveytools as st
-    from surveytools import cache
+    from surveytools.loading import cache
 
     design = st.Design(weight="weight")
     times: dict[str, list[float]] = {k: [] for k in (

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import importlib
 
-from .design import Design, ReplicateDesign
-from .errors import (
+from .core.design import Design, ReplicateDesign
+from .core.errors import (
     DataError,
     DesignError,
     FileFormatError,
@@ -28,32 +28,32 @@ from .errors import (
     UndeclaredMissingWarning,
     WeightingError,
 )
-from .meta import Metadata, MissingSpec
-from .smallbase import SmallBaseRule
+from .core.meta import Metadata, MissingSpec
+from .core.smallbase import SmallBaseRule
 from .survey import Survey
 
 __version__ = "0.1.0"
 
 # name -> module that defines it, imported when first asked for.
 _LAZY = {
-    "read_wave": "io",
-    "write_codebook": "io",
-    "read_waves": "waves",
-    "Tracker": "waves",
+    "read_wave": "loading.read",
+    "write_codebook": "loading.read",
+    "read_waves": "waves.tracker",
+    "Tracker": "waves.tracker",
     "Estimate": "estimation.result",
-    "chisq": "estimation.tests",
+    "chisq": "estimation.association",
     "difference": "estimation.compare",
     "wave_change": "estimation.compare",
-    "rake": "weighting",
-    "read_targets": "weighting",
-    "weighting_audit": "weighting",
-    "margin_audit": "weighting",
-    "RakingReport": "weighting",
-    "logit": "regression",
-    "IndicatorCatalogue": "indicators",
-    "load_indicators": "indicators",
-    "cube": "indicators",
-    "write_tables": "tables",
+    "rake": "weighting.rake",
+    "read_targets": "weighting.rake",
+    "weighting_audit": "weighting.rake",
+    "margin_audit": "weighting.rake",
+    "RakingReport": "weighting.rake",
+    "logit": "estimation.regression",
+    "IndicatorCatalogue": "indicators.cube",
+    "load_indicators": "indicators.cube",
+    "cube": "indicators.cube",
+    "write_tables": "presentation.tables",
 }
 
 __all__ = [

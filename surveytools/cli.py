@@ -21,7 +21,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import FileFormatError, SurveyError
+from .core.errors import FileFormatError, SurveyError
 
 EXIT_BAD_INPUT = 2
 
@@ -82,7 +82,7 @@ def _tables(args) -> None:
 
 def _export_dashboard(args) -> None:
     manifest = _check_manifest(args.manifest)
-    from .export import export_site
+    from .presentation.export import export_site
 
     written = export_site(manifest, Path(args.out))
     print(f"wrote {written if written is not None else args.out}")

@@ -22,10 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .design import AnyDesign, Design, ReplicateDesign
-from .errors import DataError, DesignError, row_number
-from .meta import Metadata, plain_code
-from .smallbase import DEFAULT_RULE, SmallBaseRule
+from .core.design import AnyDesign, Design, ReplicateDesign
+from .core.errors import DataError, DesignError, row_number
+from .core.meta import Metadata, plain_code
+from .core.smallbase import DEFAULT_RULE, SmallBaseRule
+from .estimation import estimators
+from .estimation.result import Estimate
+from .estimation.sample import Sample
 
 
 class Survey:
@@ -173,27 +176,14 @@ class Survey:
         return self._data[column].map(lambda value: labels.get(plain_code(value), value))
 
     # -- estimation (see surveytools.estimation) --------------------------
-    def _codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
-        """``(codes, levels)``: ``column`` factorised (sorted levels, -1 where missing).
-
-        Cached: a Survey never changes, so each column is factorised once and
-        estimators work on its few distinct levels instead of every row.
-        """
-        cache = self.__dict__.setdefault("_code_cache", {})
-        if column not in cache:
-            codes, levels = pd.factorize(self._data[column], sort=True)
-            codes.flags.writeable = False  # shared by every estimate: never written to
-            cache[column] = (codes, np.asarray(levels))
-        return cache[column]
-
     @cached_property
-    def _prepared(self):
-        from .estimation.prepared import prepare
+    def sample(self) -> Sample:
+        """What the estimators read: data, design, metadata, rule and calibration,
+        with the per-column codes and the coded design cached (a Survey never changes)."""
+        return Sample(self._data, self._design, self._meta, self._small_base, self._calibration)
 
-        return prepare(self)
-
-    def mean(self, variable: str, *, by=None, where=None, level: float = 0.95,
-             user_missing: str = "exclude"):
+    def mean(self, variable: str, *, by=None, where=None, conf_level: float = 0.95,
+             user_missing: str = "exclude") -> Estimate:
         """Weighted mean of ``variable`` with design-based SE and CI.
 
         Parameters
@@ -205,7 +195,7 @@ class Survey:
         where : optional
             A subpopulation that keeps the whole design: a boolean array or
             Series, a pandas query string, or a ``{column: value(s)}`` dict.
-        level : float
+        conf_level : float
             Confidence level of the interval (estimate ± t(df)·se).
         user_missing : {"exclude", "include"}
             Whether user-missing codes are out of the base (the default).
@@ -214,21 +204,17 @@ class Survey:
         -------
         surveytools.estimation.Estimate
         """
-        from .estimation import estimators
-
-        return estimators.mean(self, variable, by=by, where=where, level=level,
+        return estimators.mean(self.sample, variable, by=by, where=where, conf_level=conf_level,
                                user_missing=user_missing)
 
-    def total(self, variable: str, *, by=None, where=None, level: float = 0.95,
-              user_missing: str = "exclude"):
+    def total(self, variable: str, *, by=None, where=None, conf_level: float = 0.95,
+              user_missing: str = "exclude") -> Estimate:
         """Weighted total of ``variable`` (see :meth:`mean` for the arguments)."""
-        from .estimation import estimators
-
-        return estimators.total(self, variable, by=by, where=where, level=level,
+        return estimators.total(self.sample, variable, by=by, where=where, conf_level=conf_level,
                                 user_missing=user_missing)
 
     def proportion(self, variable: str, *, value, by=None, where=None, ci: str = "logit",
-                   level: float = 0.95, user_missing: str = "exclude"):
+                   conf_level: float = 0.95, user_missing: str = "exclude") -> Estimate:
         """Weighted share of respondents whose ``variable`` is ``value``.
 
         Parameters
@@ -240,17 +226,13 @@ class Survey:
 
         See :meth:`mean` for the other arguments.
         """
-        from .estimation import estimators
-
-        return estimators.proportion(self, variable, value=value, by=by, where=where, ci=ci,
-                                     level=level, user_missing=user_missing)
+        return estimators.proportion(self.sample, variable, value=value, by=by, where=where, ci=ci,
+                                     conf_level=conf_level, user_missing=user_missing)
 
     def distribution(self, variable: str, *, by=None, where=None, ci: str = "logit",
-                     level: float = 0.95, user_missing: str = "exclude"):
+                     conf_level: float = 0.95, user_missing: str = "exclude") -> Estimate:
         """The weighted share of every answer of ``variable``."""
-        from .estimation import estimators
-
-        return estimators.distribution(self, variable, by=by, where=where, ci=ci, level=level,
+        return estimators.distribution(self.sample, variable, by=by, where=where, ci=ci, conf_level=conf_level,
                                        user_missing=user_missing)
 
 

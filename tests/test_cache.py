@@ -10,8 +10,9 @@ import pyreadstat
 import pytest
 
 import surveytools as st
-from surveytools import cache, io
-from surveytools.errors import SurveyWarning
+from surveytools.loading import cache
+from surveytools.loading import read as io
+from surveytools.core.errors import SurveyWarning
 
 DESIGN = st.Design(weight="wt")
 

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from surveytools.catalogue import (Indicator, IndicatorCatalogue, load_breakdowns,
+from surveytools.indicators.catalogue import (Indicator, IndicatorCatalogue, load_breakdowns,
                                    load_indicators)
 from surveytools.datasets.codebook import QUESTIONS, TRACKER
-from surveytools.errors import ManifestError
-from surveytools.meta import Metadata, MissingSpec
+from surveytools.core.errors import ManifestError
+from surveytools.core.meta import Metadata, MissingSpec
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "tracker"
 

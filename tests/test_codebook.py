@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import surveytools as st
-from surveytools.codebook import codebook_path, read_codebook
-from surveytools.errors import DataError, FileFormatError
+from surveytools.loading.codebook import codebook_path, read_codebook
+from surveytools.core.errors import DataError, FileFormatError
 
 DESIGN = st.Design(weight="wt")
 

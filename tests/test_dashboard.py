@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 import surveytools as st
-from surveytools import dashboard as d
-from surveytools.indicators import cube
+from surveytools.presentation import dashboard as d
+from surveytools.indicators.cube import cube
 
 from browser.fixtures import FEW_BREAKDOWNS, FEW_INDICATORS, write_strict_tracker
 

@@ -21,7 +21,7 @@ from surveytools.datasets import (
     generate_population, population_attitudes, population_truth, write_examples,
 )
 from surveytools.datasets.raking import rake
-from surveytools.errors import DataError, FileFormatError, WeightingError
+from surveytools.core.errors import DataError, FileFormatError, WeightingError
 
 PATHS = example_paths()
 WAVES = (2021, 2022, 2023, 2024)

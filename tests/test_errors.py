@@ -3,7 +3,7 @@
 import pickle
 
 from surveytools import DataError, SurveyError
-from surveytools.errors import row_number
+from surveytools.core.errors import row_number
 
 
 def test_message_names_every_part():

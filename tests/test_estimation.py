@@ -15,7 +15,7 @@ import pytest
 from scipy import stats
 
 import surveytools as st
-from surveytools.errors import DataError, DesignError, UndeclaredMissingWarning
+from surveytools.core.errors import DataError, DesignError, UndeclaredMissingWarning
 
 OPEN = st.SmallBaseRule(suppress_below=0, flag_below=0)
 
@@ -257,8 +257,8 @@ def test_labelled_code_without_answers_is_zero(frame, meta):
 
 @pytest.mark.parametrize("kwargs,match", [
     ({"ci": "exact"}, "interval method"),
-    ({"level": 95}, "between 0 and 1"),
-    ({"level": 0.0}, "between 0 and 1"),
+    ({"conf_level": 95}, "between 0 and 1"),
+    ({"conf_level": 0.0}, "between 0 and 1"),
     ({"user_missing": "drop"}, "user_missing"),
 ])
 def test_bad_options(survey, kwargs, match):

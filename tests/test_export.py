@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from surveytools.dashboard import APPS, CubeCache
-from surveytools.export import PLOTLY_JS, export_site
+from surveytools.presentation.dashboard import APPS, CubeCache
+from surveytools.presentation.export import PLOTLY_JS, export_site
 
 from browser.fixtures import FEW_BREAKDOWNS, FEW_INDICATORS, write_strict_tracker
 

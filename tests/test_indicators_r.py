@@ -7,8 +7,8 @@ Reference values: ``Rscript tests/reference/indicators/indicators.R``
 import numpy as np
 import pandas as pd
 
-from surveytools.catalogue import load_breakdowns
-from surveytools.indicators import compare_groups
+from surveytools.indicators.catalogue import load_breakdowns
+from surveytools.indicators.cube import compare_groups
 
 from test_indicators import MANIFEST, cube, tracker  # noqa: F401  (shared fixtures)
 

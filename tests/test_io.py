@@ -18,8 +18,8 @@ import pyreadstat
 import pytest
 
 import surveytools as st
-from surveytools.errors import DataError, DesignError, FileFormatError
-from surveytools.io import write_parquet
+from surveytools.core.errors import DataError, DesignError, FileFormatError
+from surveytools.loading.read import write_parquet
 
 DESIGN = st.Design(weight="wt")
 LABELS = {"q1": "Wie sehr vertrauen Sie dem NHS? – « confiance »", "q2": "Age (years)",

@@ -18,8 +18,8 @@ import plotly.graph_objects as go
 import pytest
 
 import surveytools as st
-from surveytools import plots
-from surveytools.smallbase import SmallBaseRule
+from surveytools.presentation import plots
+from surveytools.core.smallbase import SmallBaseRule
 
 MANIFEST = "data/tracker/waves.toml"
 STRICT = SmallBaseRule(suppress_below=100, flag_below=200)

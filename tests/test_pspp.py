@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 import surveytools as st
-from surveytools.errors import FileFormatError
+from surveytools.core.errors import FileFormatError
 
 SYNTAX = """\
 DATA LIST LIST /id (F4.0) trust (F2.0) größe (F3.0) income (F8.2) name (A20) wt (F8.3)

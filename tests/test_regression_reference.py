@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import surveytools as st
-from surveytools.weighting import read_targets
+from surveytools.weighting.rake import read_targets
 
 HERE = Path(__file__).parent / "reference"
 REF = pd.concat([pd.read_csv(HERE / "regression" / name, comment="#")

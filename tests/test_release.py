@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 import surveytools as st
-from surveytools.errors import DataError, FileFormatError
-from surveytools.release import read_release, reproduce_release, summarise_release
+from surveytools.core.errors import DataError, FileFormatError
+from surveytools.indicators.release import read_release, reproduce_release, summarise_release
 
 ROOT = Path(__file__).resolve().parents[1]
 TRACKER = ROOT / "data" / "tracker"

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveytools.significance import (adjust_p, column_letters, group_letters,
+from surveytools.indicators.significance import (adjust_p, column_letters, group_letters,
                                       letters_from_pairs)
 
 REFERENCE = Path(__file__).parent / "reference" / "indicators"

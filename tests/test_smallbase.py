@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from surveytools import ManifestError, SmallBaseRule
-from surveytools.smallbase import ESTIMATE_COLUMNS
+from surveytools.core.smallbase import ESTIMATE_COLUMNS
 
 
 def test_default_thresholds_follow_design_md():

@@ -7,7 +7,7 @@ import pytest
 from openpyxl import load_workbook
 
 import surveytools as st
-from surveytools.tables import tidy_table
+from surveytools.presentation.tables import tidy_table
 
 MANIFEST = Path(__file__).resolve().parents[1] / "data" / "tracker" / "waves.toml"
 STRICT = st.SmallBaseRule(suppress_below=100, flag_below=150)

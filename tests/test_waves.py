@@ -17,7 +17,7 @@ import pyreadstat
 import pytest
 
 import surveytools as st
-from surveytools.errors import DataError, FileFormatError, HarmonisationError, ManifestError
+from surveytools.core.errors import DataError, FileFormatError, HarmonisationError, ManifestError
 
 REFERENCE = Path(__file__).parent / "reference" / "waves"
 OLD_BENEFITS = {1: "Risks outweigh", 2: "About equal", 3: "Benefits outweigh", 8: "Don't know"}

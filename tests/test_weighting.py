@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 import surveytools as st
-from surveytools.weighting import margin_audit, read_targets, weight_summary, weighting_audit
+from surveytools.weighting.rake import margin_audit, read_targets, weight_summary, weighting_audit
 
 REF = Path(__file__).parent / "reference" / "weighting"
 TARGETS_FILE = REF / "tracker_targets.toml"

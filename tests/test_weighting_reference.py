@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import surveytools as st
-from surveytools.weighting import read_targets
+from surveytools.weighting.rake import read_targets
 from surveytools.estimation.variance import replicate_covariance, taylor_covariance
 
 REF = Path(__file__).parent / "reference" / "weighting"
@@ -74,7 +74,7 @@ def test_post_raking_linearisation_se_match_r(case):
     expected = r_estimates(case)
     for statistic, variable, y in outcomes(data):
         estimate, scores = estimate_and_scores(weights, statistic, y)
-        se = np.sqrt(taylor_covariance(raked._prepared, scores)[0, 0])
+        se = np.sqrt(taylor_covariance(raked.sample.prepared, scores)[0, 0])
         r = expected.loc[(statistic, variable)]
         assert estimate == pytest.approx(float(r["estimate"]), rel=1e-8)
         assert se == pytest.approx(float(r["se"]), rel=1e-8)
@@ -85,7 +85,7 @@ def test_raking_changes_the_linearisation_se():
     raked = st.rake(st.Survey(CLUS1, CLUS1_DESIGN), TWO_MARGINS)
     weights = raked.weights.to_numpy()
     _, scores = estimate_and_scores(weights, "mean", CLUS1["api00"])
-    naive = np.sqrt(taylor_covariance(raked.replace(calibration=None)._prepared, scores)[0, 0])
+    naive = np.sqrt(taylor_covariance(raked.replace(calibration=None).sample.prepared, scores)[0, 0])
     r_se = float(r_estimates("clus1_two").loc[("mean", "api00"), "se"])
     assert abs(naive / r_se - 1) > 1e-3
 
@@ -115,7 +115,7 @@ def test_post_raking_replicate_se_match_r():
     expected = r_estimates("clus1_jk1")
     for statistic, variable, y in outcomes(CLUS1):
         values = [estimate_and_scores(matrix[:, j], statistic, y)[0] for j in range(len(columns))]
-        cov = replicate_covariance(raked._prepared, np.array(values[:1]), np.array(values[1:]))
+        cov = replicate_covariance(raked.sample.prepared, np.array(values[:1]), np.array(values[1:]))
         r = expected.loc[(statistic, variable)]
         assert values[0] == pytest.approx(float(r["estimate"]), rel=1e-8)
         assert np.sqrt(cov[0, 0]) == pytest.approx(float(r["se"]), rel=1e-8)
@@ -151,14 +151,14 @@ def test_tracker_post_raking_se_match_r():
              "trust_nhs>=7 (98 out)": ("mean", TRACKER["trust_nhs"].between(7, 10), weights * answered)}
     for variable, (statistic, y, w) in cases.items():
         estimate, scores = estimate_and_scores(w, statistic, y)
-        se = np.sqrt(taylor_covariance(raked._prepared, scores)[0, 0])
+        se = np.sqrt(taylor_covariance(raked.sample.prepared, scores)[0, 0])
         r = expected[expected["statistic"] != "total"].loc[variable]
         assert estimate == pytest.approx(float(r["estimate"]), rel=1e-8), variable
         assert se == pytest.approx(float(r["se"]), rel=1e-8), variable
     total, scores = estimate_and_scores(weights, "total", TRACKER["ai_use_month"] == 1)
     r = expected[expected["statistic"] == "total"].iloc[0]
     assert total == pytest.approx(float(r["estimate"]), rel=1e-8)
-    assert np.sqrt(taylor_covariance(raked._prepared, scores)[0, 0]) == pytest.approx(
+    assert np.sqrt(taylor_covariance(raked.sample.prepared, scores)[0, 0]) == pytest.approx(
         float(r["se"]), rel=1e-8)
 
 

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import FileFormatError
-from . import manifests, readme
+from ..core.errors import FileFormatError
+from . import manifests
+from . import readme
 from .codebook import COUNCIL, tracker_variables
 from .council import generate_council
 from .population import DEFAULT_SEED, generate_population

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from ..errors import DataError
+from ..core.errors import DataError
 
 DONT_KNOW = "Don't know"
 PREFER_NOT = "Prefer not to say"

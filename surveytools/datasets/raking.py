@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import WeightingError
+from ..core.errors import WeightingError
 
 
 @dataclass(frozen=True)

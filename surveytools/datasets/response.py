@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..core.errors import DataError
 
 #: A[gender, age band]: men (row 0) and women (row 1), age bands 1-7.
 AGE_GENDER = np.array([[0.30, 0.50, 0.75, 0.95, 1.10, 1.25, 0.90],

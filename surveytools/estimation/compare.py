@@ -21,14 +21,17 @@ Examples
 from __future__ import annotations
 
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
-from ..smallbase import LOW, OK, SUPPRESSED
+from ..core.errors import DataError
+from ..core.smallbase import LOW, OK, SUPPRESSED, blank
 from .intervals import t_quantile, t_two_sided_p
-from .result import Estimate
+
+if TYPE_CHECKING:  # result.py imports this module; the type is for readers only
+    from .result import Estimate
 
 _WORST = {OK: 0, LOW: 1, SUPPRESSED: 2}
 
@@ -72,7 +75,7 @@ def contrast(estimate: Estimate, coefficients) -> pd.DataFrame:
     df = np.full(len(point), float(estimate.design_df))
     frame = _t_test(point, se, df, estimate.conf_level, name="estimate")
     frame["base_flag"] = flags
-    return _blank(frame, flags == SUPPRESSED)
+    return blank(frame, flags == SUPPRESSED)
 
 
 def difference(estimate: Estimate, a, b) -> pd.DataFrame:
@@ -176,7 +179,7 @@ def wave_change(before: Estimate, after: Estimate, *, shared_respondents: bool =
         change_p=test["p_value"].to_numpy(), change_ci_low=test["ci_low"].to_numpy(),
         change_ci_high=test["ci_high"].to_numpy(), base_flag=flags,
     )
-    return _blank(frame, flags == SUPPRESSED)
+    return blank(frame, flags == SUPPRESSED)
 
 
 def _matching_rows(first: pd.DataFrame, second: pd.DataFrame,
@@ -226,15 +229,3 @@ def _t_test(point, se, df, level, *, name) -> pd.DataFrame:
     half = t_quantile(level, df) * se
     return pd.DataFrame({name: point, "se": se, "t": t, "df": df, "p_value": p,
                          "ci_low": point - half, "ci_high": point + half})
-
-
-def _blank(frame: pd.DataFrame, hidden: np.ndarray) -> pd.DataFrame:
-    if not np.any(hidden):
-        return frame
-    out = frame.copy()
-    for column in ("estimate", "difference", "se", "t", "p_value", "ci_low", "ci_high",
-                   "before", "after", "change", "change_se", "change_p", "change_ci_low",
-                   "change_ci_high"):
-        if column in out.columns:
-            out.loc[hidden, column] = np.nan
-    return out

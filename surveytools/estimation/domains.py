@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, row_number
+from ..core.errors import DataError, row_number
+from .sample import Sample
 
 USER_MISSING_OPTIONS = ("exclude", "include")
 
@@ -65,9 +66,9 @@ class Domains:
         return self.group >= 0
 
 
-def resolve(survey, variable: str, *, by, where, user_missing: str) -> Domains:
+def resolve(sample: Sample, variable: str, *, by, where, user_missing: str) -> Domains:
     """Check the arguments and code the domains and the base of ``variable``."""
-    data, meta = survey._data, survey.meta
+    data, meta = sample.data, sample.meta
     if user_missing not in USER_MISSING_OPTIONS:
         raise DataError("unknown user_missing option", file=meta.file,
                         expected="'exclude' or 'include'", found=repr(user_missing),
@@ -79,12 +80,12 @@ def resolve(survey, variable: str, *, by, where, user_missing: str) -> Domains:
     excluded: dict = {}
     valid = in_scope.copy()
     for column in by_columns:
-        valid &= _answered(survey, column, user_missing, excluded, in_scope)
-    codes, keys = domain_codes([survey._codes(c) for c in by_columns], by_columns, valid)
-    answered = _answered(survey, variable, user_missing, excluded, valid)
+        valid &= _answered(sample, column, user_missing, excluded, in_scope)
+    codes, keys = domain_codes([sample.codes(c) for c in by_columns], by_columns, valid)
+    answered = _answered(sample, variable, user_missing, excluded, valid)
     in_base = answered & (codes >= 0)
     group = codes if in_base.all() else np.where(in_base, codes, -1)
-    var_codes, var_levels = survey._codes(variable)
+    var_codes, var_levels = sample.codes(variable)
     return Domains(values=data[variable], codes=var_codes, levels=var_levels, group=group,
                    keys=keys, in_scope=in_scope, excluded_codes=excluded)
 
@@ -203,17 +204,17 @@ def domain_codes(factorised: list, by_columns: list[str],
     return group, pd.DataFrame({c: np.asarray(keys[c]) for c in by_columns})
 
 
-def _answered(survey, column: str, user_missing: str, excluded: dict,
+def _answered(sample, column: str, user_missing: str, excluded: dict,
               scope: np.ndarray) -> np.ndarray:
     """Rows with a value (not NaN) that is not a user-missing code being excluded.
 
     The user-missing test runs on the column's distinct levels, then is
     gathered to rows.
     """
-    codes, levels = survey._codes(column)
+    codes, levels = sample.codes(column)
     ok = codes >= 0
     if user_missing == "exclude":
-        level_missing = survey.meta.missing_mask(column, levels)
+        level_missing = sample.meta.missing_mask(column, levels)
         if level_missing.any():
             missing = ok & level_missing[codes]
             hit = np.bincount(codes[missing & scope], minlength=len(levels)) > 0

@@ -31,11 +31,13 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, UndeclaredMissingWarning, row_number
+from ..core.errors import DataError, UndeclaredMissingWarning, row_number
+from ..core.meta import code_text
 from .core import Cells, Computed, compute
 from .domains import Domains, resolve
 from .intervals import check_ci, check_level, interval
 from .result import Estimate
+from .sample import Sample
 from .variance import replicate_covariance
 
 #: Value labels that mean "no substantive answer".
@@ -46,22 +48,22 @@ NON_ANSWER = re.compile(
 )
 
 
-def mean(survey, variable: str, *, by=None, where=None, level: float = 0.95,
+def mean(sample: Sample, variable: str, *, by=None, where=None, conf_level: float = 0.95,
          user_missing: str = "exclude") -> Estimate:
     """Weighted mean of a numeric ``variable`` (see :meth:`surveytools.Survey.mean`)."""
-    return _numeric(survey, variable, "mean", by=by, where=where, level=level,
+    return _numeric(sample, variable, "mean", by=by, where=where, conf_level=conf_level,
                     user_missing=user_missing)
 
 
-def total(survey, variable: str, *, by=None, where=None, level: float = 0.95,
+def total(sample: Sample, variable: str, *, by=None, where=None, conf_level: float = 0.95,
           user_missing: str = "exclude") -> Estimate:
     """Weighted total of a numeric ``variable`` (see :meth:`surveytools.Survey.total`)."""
-    return _numeric(survey, variable, "total", by=by, where=where, level=level,
+    return _numeric(sample, variable, "total", by=by, where=where, conf_level=conf_level,
                     user_missing=user_missing)
 
 
-def proportion(survey, variable: str, *, value, by=None, where=None, ci: str = "logit",
-               level: float = 0.95, user_missing: str = "exclude") -> Estimate:
+def proportion(sample: Sample, variable: str, *, value, by=None, where=None, ci: str = "logit",
+               conf_level: float = 0.95, user_missing: str = "exclude") -> Estimate:
     """Share of the base whose ``variable`` is ``value`` (one code or a list of codes).
 
     Examples
@@ -72,26 +74,26 @@ def proportion(survey, variable: str, *, value, by=None, where=None, ci: str = "
     >>> float(est.table["estimate"].iloc[0])
     0.5
     """
-    check_ci(ci, level)
-    domains = resolve(survey, variable, by=by, where=where, user_missing=user_missing)
+    check_ci(ci, conf_level)
+    domains = resolve(sample, variable, by=by, where=where, user_missing=user_missing)
     codes = tuple(value) if isinstance(value, (list, tuple, set, np.ndarray)) else (value,)
-    _check_value(survey, variable, codes, domains, user_missing)
+    _check_value(sample, variable, codes, domains, user_missing)
     yes = _level_mask(domains.levels, codes).astype(float)[domains.codes]
     cells = _one_column_cells(domains, yes, binary=True)
-    computed = compute(survey._prepared, cells, ratio=True)
-    return _estimate(survey, "proportion", variable, domains, computed, by=by, ci=ci,
-                     level=level, user_missing=user_missing, value=codes)
+    computed = compute(sample.prepared, cells, ratio=True)
+    return _estimate(sample, "proportion", variable, domains, computed, by=by, ci=ci,
+                     conf_level=conf_level, user_missing=user_missing, value=codes)
 
 
-def distribution(survey, variable: str, *, by=None, where=None, ci: str = "logit",
-                 level: float = 0.95, user_missing: str = "exclude") -> Estimate:
+def distribution(sample: Sample, variable: str, *, by=None, where=None, ci: str = "logit",
+                 conf_level: float = 0.95, user_missing: str = "exclude") -> Estimate:
     """Share of every answer of ``variable`` in each domain (a ``level`` column holds the code).
 
     Answers are the codes observed in the base, sorted; every domain gets a
     row for every answer (0 where no one in the domain gave it).
     """
-    check_ci(ci, level)
-    domains = resolve(survey, variable, by=by, where=where, user_missing=user_missing)
+    check_ci(ci, conf_level)
+    domains = resolve(sample, variable, by=by, where=where, user_missing=user_missing)
     rows = np.flatnonzero(domains.base)
     answer_codes = domains.codes[rows]
     present = np.bincount(answer_codes, minlength=len(domains.levels)) > 0
@@ -101,22 +103,22 @@ def distribution(survey, variable: str, *, by=None, where=None, ci: str = "logit
     cells = Cells(group=domains.group, n_groups=domains.n_groups, rows=rows,
                   columns=domains.group[rows] * n_levels + answers, values=np.ones(len(rows)),
                   column_group=np.repeat(np.arange(domains.n_groups), n_levels))
-    computed = compute(survey._prepared, cells, ratio=True)
+    computed = compute(sample.prepared, cells, ratio=True)
     keys = domains.keys.loc[np.repeat(np.arange(domains.n_groups), n_levels)].reset_index(drop=True)
     keys["level"] = np.tile(np.asarray(levels), domains.n_groups)
-    return _estimate(survey, "distribution", variable, domains, computed, by=by, ci=ci,
-                     level=level, user_missing=user_missing, keys=keys)
+    return _estimate(sample, "distribution", variable, domains, computed, by=by, ci=ci,
+                     conf_level=conf_level, user_missing=user_missing, keys=keys)
 
 
-def _numeric(survey, variable, statistic, *, by, where, level, user_missing) -> Estimate:
-    check_level(level)
-    domains = resolve(survey, variable, by=by, where=where, user_missing=user_missing)
-    values = _numeric_values(domains.values, variable, survey.meta.file, domains.base)
-    _warn_undeclared(survey, variable, statistic, domains)
+def _numeric(sample: Sample, variable, statistic, *, by, where, conf_level, user_missing) -> Estimate:
+    check_level(conf_level)
+    domains = resolve(sample, variable, by=by, where=where, user_missing=user_missing)
+    values = _numeric_values(domains.values, variable, sample.meta.file, domains.base)
+    _warn_undeclared(sample, variable, statistic, domains)
     cells = _one_column_cells(domains, values)
-    computed = compute(survey._prepared, cells, ratio=statistic == "mean")
-    return _estimate(survey, statistic, variable, domains, computed, by=by, ci="t",
-                     level=level, user_missing=user_missing)
+    computed = compute(sample.prepared, cells, ratio=statistic == "mean")
+    return _estimate(sample, statistic, variable, domains, computed, by=by, ci="t",
+                     conf_level=conf_level, user_missing=user_missing)
 
 
 def _one_column_cells(domains: Domains, values: np.ndarray, *, binary: bool = False) -> Cells:
@@ -131,14 +133,14 @@ def _one_column_cells(domains: Domains, values: np.ndarray, *, binary: bool = Fa
                  values=values, column_group=np.arange(domains.n_groups), binary=binary)
 
 
-def _estimate(survey, statistic, variable, domains: Domains, computed: Computed, *, by, ci,
-              level, user_missing, value=None, keys=None) -> Estimate:
+def _estimate(sample: Sample, statistic, variable, domains: Domains, computed: Computed, *, by, ci,
+              conf_level, user_missing, value=None, keys=None) -> Estimate:
     estimate = computed.estimate
     se = np.sqrt(np.clip(np.diag(computed.covariance), 0, None))
     logit_se = None
     if ci == "logit" and computed.replicates is not None:
-        logit_se = _replicate_logit_se(survey._prepared, estimate, computed.replicates, se)
-    low, high = interval(ci, estimate, se, computed.df, level=level, n_rows=computed.n_rows,
+        logit_se = _replicate_logit_se(sample.prepared, estimate, computed.replicates, se)
+    low, high = interval(ci, estimate, se, computed.df, conf_level=conf_level, n_rows=computed.n_rows,
                          logit_se=logit_se)
     with np.errstate(divide="ignore", invalid="ignore"):
         n_eff = computed.n / computed.deff
@@ -150,9 +152,9 @@ def _estimate(survey, statistic, variable, domains: Domains, computed: Computed,
     table = pd.concat([keys.reset_index(drop=True), pd.DataFrame(stats)], axis=1)
     return Estimate(
         statistic=statistic, variable=variable, by=tuple(_by_tuple(by)), table=table,
-        covariance=computed.covariance, ci_method=ci, conf_level=level,
+        covariance=computed.covariance, ci_method=ci, conf_level=conf_level,
         user_missing=user_missing, excluded_codes=domains.excluded_codes, value=value,
-        small_base=survey.small_base, meta=survey.meta, wave=survey.wave,
+        small_base=sample.small_base, meta=sample.meta, wave=sample.wave,
         design_df=computed.design_df,
     )
 
@@ -197,8 +199,8 @@ def _numeric_values(values: pd.Series, variable: str, file, base) -> np.ndarray:
     return values.to_numpy(dtype=float, na_value=np.nan)
 
 
-def _warn_undeclared(survey, variable: str, statistic: str, domains: Domains) -> None:
-    meta = survey.meta
+def _warn_undeclared(sample: Sample, variable: str, statistic: str, domains: Domains) -> None:
+    meta = sample.meta
     labels = meta.value_labels.get(variable, {})
     spec = meta.missing.get(variable)
     suspects = {code: label for code, label in labels.items()
@@ -210,13 +212,13 @@ def _warn_undeclared(survey, variable: str, statistic: str, domains: Domains) ->
     if not hit.any():
         return
     found = sorted(domains.levels[hit].tolist())
-    listed = ", ".join(f"{_text(c)} ({meta.value_label(variable, c)!r})" for c in found)
+    listed = ", ".join(f"{code_text(c)} ({meta.value_label(variable, c)!r})" for c in found)
     where = f"{meta.file}, " if meta.file else ""
     warnings.warn(UndeclaredMissingWarning(
         f"{where}column '{variable}': the {statistic} includes code(s) {listed} "
         "that look like non-answers but are not declared user-missing. Declare them missing "
         "(SPSS MISSING VALUES, the codebook's \"missing\": {\"values\": [...]}, or "
-        f"survey.replace(meta=survey.meta.replace(missing={{'{variable}': [{_text(found[0])}]}})))"
+        f"survey.replace(meta=survey.meta.replace(missing={{'{variable}': [{code_text(found[0])}]}})))"
         " or pass where= to leave them out."), stacklevel=4)
 
 
@@ -225,12 +227,9 @@ def _level_mask(levels: np.ndarray, codes) -> np.ndarray:
     return pd.Series(levels).isin(list(codes)).to_numpy()
 
 
-def _text(code) -> str:
-    return str(int(code)) if isinstance(code, float) and code.is_integer() else str(code)
 
-
-def _check_value(survey, variable: str, codes: tuple, domains: Domains, user_missing: str) -> None:
-    meta = survey.meta
+def _check_value(sample: Sample, variable: str, codes: tuple, domains: Domains, user_missing: str) -> None:
+    meta = sample.meta
     labelled = meta.value_labels.get(variable, {})
     observed = set(domains.levels.tolist())
     for code in codes:

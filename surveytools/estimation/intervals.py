@@ -18,26 +18,26 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
-from ..errors import DataError
+from ..core.errors import DataError
 
 CI_METHODS = ("logit", "beta", "wilson", "wald")
 
 
-def check_ci(ci: str, level: float) -> None:
+def check_ci(ci: str, conf_level: float) -> None:
     """DataError for an unknown interval method or a level outside (0, 1)."""
     if ci not in CI_METHODS:
         raise DataError("unknown confidence interval method", expected="one of " + ", ".join(CI_METHODS),
                         found=repr(ci), hint="pass ci='logit' (the default), 'beta', 'wilson' or 'wald'")
-    check_level(level)
+    check_level(conf_level)
 
 
-def check_level(level: float) -> None:
-    if not (isinstance(level, (int, float)) and 0 < level < 1):
-        raise DataError("confidence level must be between 0 and 1", expected="e.g. level=0.95",
-                        found=repr(level), hint="pass a fraction, not a percentage")
+def check_level(conf_level: float) -> None:
+    if not (isinstance(conf_level, (int, float)) and 0 < conf_level < 1):
+        raise DataError("confidence level must be between 0 and 1", expected="e.g. conf_level=0.95",
+                        found=repr(conf_level), hint="pass a fraction, not a percentage")
 
 
-def t_quantile(level: float, df) -> np.ndarray:
+def t_quantile(conf_level: float, df) -> np.ndarray:
     """Two-sided t quantile; NaN where df < 1 (R's ``qt`` gives NaN at df = 0).
 
     ``scipy.special.stdtrit`` is what ``scipy.stats.t.ppf`` evaluates,
@@ -46,7 +46,7 @@ def t_quantile(level: float, df) -> np.ndarray:
     """
     df = np.asarray(df, float)
     with np.errstate(invalid="ignore"):
-        return np.where(df > 0, special.stdtrit(np.where(df > 0, df, 1.0), 0.5 + level / 2),
+        return np.where(df > 0, special.stdtrit(np.where(df > 0, df, 1.0), 0.5 + conf_level / 2),
                         np.nan)
 
 
@@ -57,7 +57,7 @@ def t_two_sided_p(t, df) -> np.ndarray:
         return np.where(df > 0, 2 * special.stdtr(np.where(df > 0, df, 1.0), -np.abs(t)), np.nan)
 
 
-def interval(method: str, estimate, se, df, *, level: float = 0.95, n_rows=None,
+def interval(method: str, estimate, se, df, *, conf_level: float = 0.95, n_rows=None,
              logit_se=None) -> tuple[np.ndarray, np.ndarray]:
     """``(low, high)`` for each estimate.
 
@@ -72,14 +72,14 @@ def interval(method: str, estimate, se, df, *, level: float = 0.95, n_rows=None,
         where R refits the logit under every replicate weight.
     """
     p, se = np.asarray(estimate, float), np.asarray(se, float)
-    t = t_quantile(level, df)
+    t = t_quantile(conf_level, df)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if method in ("t", "wald"):
             return p - t * se, p + t * se
         if method == "logit":
             return _logit(p, se, t, logit_se)
         if method == "beta":
-            return _korn_graubard(p, se, df, level, np.asarray(n_rows, float))
+            return _korn_graubard(p, se, df, conf_level, np.asarray(n_rows, float))
         if method == "wilson":
             return _wilson(p, se, t)
     raise ValueError(f"unknown interval method {method!r}")
@@ -94,8 +94,8 @@ def _logit(p, se, t, logit_se):
     return np.where(edge, p, low), np.where(edge, p, high)
 
 
-def _korn_graubard(p, se, df, level, n_rows):
-    alpha = 1 - level
+def _korn_graubard(p, se, df, conf_level, n_rows):
+    alpha = 1 - conf_level
     n_eff = p * (1 - p) / se ** 2
     df = np.asarray(df, float)
     ratio = stats.t.ppf(alpha / 2, n_rows - 1) / stats.t.ppf(alpha / 2, np.where(df > 0, df, np.nan))

@@ -8,7 +8,7 @@ Examples
 --------
 >>> import pandas as pd, surveytools as st
 >>> df = pd.DataFrame({"wt": [1.0, 1, 2, 2], "s": [1, 1, 2, 2], "c": [1, 2, 1, 2]})
->>> p = st.Survey(df, st.Design(weight="wt", strata="s", psu="c"))._prepared
+>>> p = st.Survey(df, st.Design(weight="wt", strata="s", psu="c")).sample.prepared
 >>> p.n_strata, p.n_psu_total, p.psus_per_stratum.tolist()
 (2, 4, [2, 2])
 """
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sparse
 
-from ..design import Design, ReplicateDesign
+from ..core.design import Design, ReplicateDesign
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,16 +94,16 @@ class PreparedDesign:
         return np.asarray(self.psu_matrix @ scores)
 
 
-def prepare(survey) -> PreparedDesign:
-    """Code the design columns of ``survey`` (called once, then cached)."""
-    data, design = survey._data, survey._design
+def prepare(sample) -> PreparedDesign:
+    """Code the design columns of a :class:`~surveytools.estimation.sample.Sample` (once, then cached)."""
+    data, design = sample.data, sample.design
     n = len(data)
     weights = data[design.weight].to_numpy(dtype=float)
     if isinstance(design, ReplicateDesign):
         reps = data[list(design.replicate_weights)].to_numpy(dtype=float)
         return _build(design, weights, np.zeros(n, np.int64), np.arange(n), np.array([0]),
-                      None, replicate_weights=reps, file=survey.meta.file,
-                      calibration=survey.calibration)
+                      None, replicate_weights=reps, file=sample.meta.file,
+                      calibration=sample.calibration)
     if design.strata is not None:
         stratum, labels = pd.factorize(data[design.strata], sort=True)
     else:
@@ -117,8 +117,8 @@ def prepare(survey) -> PreparedDesign:
         psu = np.arange(n)
     fpc = data[design.fpc].to_numpy(dtype=float) if design.fpc is not None else None
     return _build(design, weights, np.asarray(stratum, np.int64), np.asarray(psu, np.int64),
-                  np.asarray(labels, dtype=object), fpc, file=survey.meta.file,
-                  calibration=survey.calibration)
+                  np.asarray(labels, dtype=object), fpc, file=sample.meta.file,
+                  calibration=sample.calibration)
 
 
 def _build(design, weights, stratum, psu, stratum_labels, fpc, *, replicate_weights=None,

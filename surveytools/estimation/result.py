@@ -29,8 +29,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..meta import Metadata
-from ..smallbase import DEFAULT_RULE, SUPPRESSED, SmallBaseRule
+from ..core.meta import Metadata, code_text
+from ..core.smallbase import DEFAULT_RULE, SUPPRESSED, SmallBaseRule
+from . import compare
 
 #: Columns of ``Estimate.table`` after the by columns (and ``level``).
 STAT_COLUMNS = ("estimate", "se", "ci_low", "ci_high", "df", "deff", "n", "n_eff",
@@ -118,9 +119,7 @@ class Estimate:
 
     def row_of(self, key) -> int:
         """The table row (0-based) of a domain key such as ``2`` or ``(2, 1)``."""
-        from .compare import row_of
-
-        return row_of(self, key)
+        return compare.row_of(self, key)
 
     # -- presentation -----------------------------------------------------
     def to_frame(self, *, suppress: bool = True, labels: bool = False) -> pd.DataFrame:
@@ -153,7 +152,7 @@ class Estimate:
         excluded = {k: v for k, v in self.excluded_codes.items() if v}
         if excluded:
             listed = "; ".join(
-                f"{col}: " + ", ".join(f"{_code(c)} ({self.meta.value_label(col, c)})" for c in codes)
+                f"{col}: " + ", ".join(f"{code_text(c)} ({self.meta.value_label(col, c)})" for c in codes)
                 for col, codes in excluded.items())
             parts.append(f"User-missing codes excluded from the base: {listed}.")
         elif self.user_missing == "include":
@@ -163,7 +162,7 @@ class Estimate:
     def __repr__(self) -> str:
         what = f"{self.statistic} of {self.variable}"
         if self.value is not None:
-            what += f" = {', '.join(map(_code, self.value))}"
+            what += f" = {', '.join(map(code_text, self.value))}"
         if self.by:
             what += f" by {', '.join(self.by)}"
         if self.wave:
@@ -194,24 +193,13 @@ class Estimate:
         base_flag``; the df is :attr:`design_df`. A contrast that puts
         weight on a suppressed row is NaN with ``base_flag="suppressed"``.
         """
-        from .compare import contrast
-
-        return contrast(self, coefficients)
+        return compare.contrast(self, coefficients)
 
     def difference(self, a, b) -> pd.DataFrame:
         """Row ``a`` minus row ``b`` (domain keys such as ``2`` or ``(2, 1)``)."""
-        from .compare import difference
-
-        return difference(self, a, b)
+        return compare.difference(self, a, b)
 
     def pairwise(self) -> pd.DataFrame:
         """Every pair of domains (within each answer, for a distribution)."""
-        from .compare import pairwise
+        return compare.pairwise(self)
 
-        return pairwise(self)
-
-
-def _code(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)

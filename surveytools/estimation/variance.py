@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DesignError
+from ..core.errors import DesignError
 from .prepared import PreparedDesign
 
 

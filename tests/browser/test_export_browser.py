@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from surveytools.export import export_site
+from surveytools.presentation.export import export_site
 
 from .helpers import (assert_clean, assert_suppressed_rows_blank, change_and_wait, chart_state,
                       table_rows)

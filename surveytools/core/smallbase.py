@@ -33,8 +33,8 @@ OK = "ok"
 #: size of the base is what explains the gap.
 ESTIMATE_COLUMNS = (
     "estimate", "se", "ci_low", "ci_high", "deff", "n_eff", "cv",
-    "change", "change_se", "change_p", "change_ci_low", "change_ci_high",
-    "difference", "difference_se", "p_value", "letters",
+    "before", "after", "change", "change_se", "change_p", "change_ci_low", "change_ci_high",
+    "change_significant", "difference", "difference_se", "t", "p_value", "p_adjusted", "letters",
 )
 
 
@@ -86,18 +86,8 @@ class SmallBaseRule:
         Every column of :data:`ESTIMATE_COLUMNS` that is present is set to
         missing where the base is suppressed.
         """
-        out = frame.copy()
-        out["base_flag"] = self.flags(out[n_column].to_numpy())
-        hidden = out["base_flag"].to_numpy() == SUPPRESSED
-        for column in ESTIMATE_COLUMNS:
-            if column in out.columns and hidden.any():
-                if pd.api.types.is_numeric_dtype(out[column]):
-                    out[column] = out[column].astype(float)
-                    out.loc[hidden, column] = np.nan
-                else:
-                    out[column] = out[column].astype(object)
-                    out.loc[hidden, column] = None
-        return out
+        flags = self.flags(frame[n_column].to_numpy())
+        return blank(frame.assign(base_flag=flags), flags == SUPPRESSED)
 
     def describe(self) -> str:
         """The rule in one sentence, printed beside every table."""
@@ -109,3 +99,33 @@ class SmallBaseRule:
 
 
 DEFAULT_RULE = SmallBaseRule()
+
+
+def blank(frame: pd.DataFrame, hidden, columns=ESTIMATE_COLUMNS) -> pd.DataFrame:
+    """A copy of ``frame`` with ``columns`` emptied in the ``hidden`` rows.
+
+    The one place where suppressed values are removed: every output that
+    shows estimates (estimates, comparisons, the cube, tables, charts,
+    dashboards, exports) blanks through here.  Numeric columns become NaN,
+    others None; columns absent from ``frame`` are skipped.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"estimate": [0.5, 0.25], "n": [30, 300], "letters": ["B", "A"]})
+    >>> blank(frame, [True, False]).to_dict("list")
+    {'estimate': [nan, 0.25], 'n': [30, 300], 'letters': [None, 'A']}
+    """
+    hidden = np.asarray(hidden, dtype=bool)
+    out = frame.copy()
+    if not hidden.any():
+        return out
+    for column in columns:
+        if column not in out.columns:
+            continue
+        if pd.api.types.is_bool_dtype(out[column]) or not pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = out[column].astype(object)
+            out.loc[hidden, column] = None
+        else:
+            out[column] = out[column].astype(float)
+            out.loc[hidden, column] = np.nan
+    return out

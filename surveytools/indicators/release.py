@@ -37,8 +37,8 @@ from typing import NoReturn
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, FileFormatError, row_number
-from .meta import code_text
+from ..core.errors import DataError, FileFormatError, row_number
+from ..core.meta import code_text
 
 #: The columns that identify one published value.
 KEYS = ("wave", "variable", "breakdown", "group", "answer", "indicator")
@@ -207,7 +207,7 @@ def reproduce_release(tracker, release_csv: str | PathLike, *, rtol: float = 1e-
     >>> comparison.groupby("quantity")["rel_diff"].max()      # doctest: +SKIP
     """
     if isinstance(tracker, (str, PathLike)):
-        from .waves import read_waves
+        from ..waves.tracker import read_waves
 
         tracker = read_waves(tracker)
     release = read_release(release_csv)

@@ -37,8 +37,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import FileFormatError
-from .smallbase import LOW, SUPPRESSED
+from ..core.errors import FileFormatError
+from ..core.smallbase import LOW, SUPPRESSED
 
 FORMATS = ("xlsx", "csv")
 PERCENT = "0%"
@@ -73,7 +73,7 @@ def write_tables(source, path, *, format: str = "xlsx", wave: str | None = None,
     FileFormatError
         An unknown format, an output folder that does not exist, an unknown wave.
     """
-    from .indicators import IndicatorCube, cube
+    from ..indicators.cube import IndicatorCube, cube
 
     if format not in FORMATS:
         raise FileFormatError("unknown table format", file=path, expected=" or ".join(FORMATS),
@@ -96,7 +96,7 @@ def write_tables(source, path, *, format: str = "xlsx", wave: str | None = None,
 # -- shared ----------------------------------------------------------------
 def _columns(result) -> list[tuple[str, str, str, str, str]]:
     """(breakdown, breakdown label, group key, group label, letter) of the group columns."""
-    from .significance import column_letters
+    from ..indicators.significance import column_letters
 
     out = []
     for bd in result.breakdowns:

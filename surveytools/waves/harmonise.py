@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import HarmonisationError, ManifestError, row_number
-from .meta import Metadata, MissingSpec, code_text, plain_code
+from ..core.errors import HarmonisationError, ManifestError, row_number
+from ..core.meta import Metadata, MissingSpec, code_text, plain_code
 
 REPORT_COLUMNS = ("variable", "wave", "issue", "detail")
 

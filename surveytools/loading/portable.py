@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from .charset import DEFAULT, encoding_name, undecodable
-from .errors import FileFormatError
-from .meta import Metadata, MissingSpec, plain_code
+from ..core.errors import FileFormatError
+from ..core.meta import Metadata, MissingSpec, plain_code
 
 _LINE = 80
 _DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from .smallbase import DEFAULT_RULE, LOW, SUPPRESSED, SmallBaseRule
+from ..core.smallbase import DEFAULT_RULE, LOW, SUPPRESSED, SmallBaseRule
 
 #: Okabe-Ito colours (colour-blind safe), yellow last: it is faint on white.
 PALETTE = (

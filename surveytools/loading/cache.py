@@ -38,8 +38,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import SurveyWarning
-from .meta import Metadata
+from ..core.errors import SurveyWarning
+from ..core.meta import Metadata
 
 #: Bumped whenever the readers' output changes, which retires every entry.
 FORMAT_VERSION = 1

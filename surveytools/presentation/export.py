@@ -25,7 +25,7 @@ import os
 from pathlib import Path
 
 from .dashboard import APPS, CHARTS, TABLE_CSS, CubeCache, View, table_html
-from .errors import SurveyError
+from ..core.errors import SurveyError
 
 PLOTLY_JS = "plotly.min.js"
 

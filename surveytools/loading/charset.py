@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import codecs
 
-from .errors import FileFormatError
+from ..core.errors import FileFormatError
 
 DEFAULT = "utf-8"
 

@@ -243,10 +243,12 @@ def plain_code(code: Any) -> Any:
 
 
 def code_text(code: Any) -> str:
-    """A code as a person writes it: ``3.0`` -> ``"3"``, ``1.5`` -> ``"1.5"``."""
-    if isinstance(code, float) and code.is_integer():
-        return str(int(code))
-    return str(code)
+    """A code as a person writes it, the one spelling used in every output.
+
+    >>> code_text(3.0), code_text(1.5), code_text("a")
+    ('3', '1.5', 'a')
+    """
+    return str(plain_code(code))
 
 
 def _json_value(value: Any):

@@ -54,8 +54,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ManifestError
-from .meta import Metadata
+from ..core.errors import ManifestError
+from ..core.meta import Metadata
 
 KINDS = ("share", "net", "mean")
 DONT_KNOW = ("exclude", "include")

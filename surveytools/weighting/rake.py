@@ -49,9 +49,9 @@ import numpy as np
 import pandas as pd
 
 from .calibration import RakingCalibration, ipf
-from .design import ReplicateDesign
-from .errors import WeightingError, row_number
-from .survey import Survey
+from ..core.design import ReplicateDesign
+from ..core.errors import WeightingError, row_number
+from ..survey import Survey
 
 #: Relative gap within which margins' totals are reconciled, and within which
 #: a margin summing to 1 is read as shares.

@@ -34,10 +34,10 @@ import pandas as pd
 from .catalogue import (BREAKDOWNS_FILE, INDICATORS_FILE, Breakdown, Breakdowns, Group,
                         Indicator, IndicatorCatalogue, default_file, load_breakdowns,
                         load_indicators)
-from .estimation.compare import wave_change
-from .estimation.intervals import interval
+from ..estimation.compare import wave_change
+from ..estimation.intervals import interval
 from .significance import CORRECTION_TEXT, CORRECTIONS, column_letter, higher_of_pairs
-from .smallbase import SUPPRESSED, SmallBaseRule
+from ..core.smallbase import SUPPRESSED, SmallBaseRule
 
 __all__ = ["IndicatorCube", "IndicatorCatalogue", "Indicator", "load_indicators",
            "load_breakdowns", "cube", "compare_groups"]
@@ -107,7 +107,7 @@ class IndicatorCube:
     def replace(self, **changes) -> "IndicatorCube":
         return dataclasses.replace(self, **changes)
 
-    def with_ci(self, ci: str, *, level: float = 0.95, note: str | None = None) -> "IndicatorCube":
+    def with_ci(self, ci: str, *, conf_level: float = 0.95, note: str | None = None) -> "IndicatorCube":
         """A copy with the shares' confidence intervals recomputed by method ``ci``.
 
         Milliseconds instead of rebuilding the cube. Exact for linearisation
@@ -120,7 +120,7 @@ class IndicatorCube:
         estimated = shares & frame["estimate"].notna().to_numpy()
         low, high = interval(ci, frame.loc[estimated, "estimate"].to_numpy(),
                              frame.loc[estimated, "se"].to_numpy(),
-                             frame.loc[estimated, "df"].to_numpy(), level=level,
+                             frame.loc[estimated, "df"].to_numpy(), conf_level=conf_level,
                              n_rows=frame.loc[estimated, "n"].to_numpy())
         frame.loc[estimated, "ci_low"] = low
         frame.loc[estimated, "ci_high"] = high
@@ -128,7 +128,7 @@ class IndicatorCube:
         return self.replace(frame=frame, method_note=self.method_note if note is None else note)
 
 
-def cube(tracker, catalogue=None, breakdowns=None, *, ci: str = "logit", level: float = 0.95,
+def cube(tracker, catalogue=None, breakdowns=None, *, ci: str = "logit", conf_level: float = 0.95,
          correction: str = "bh", alpha: float = ALPHA, answers: bool = False,
          small_base: SmallBaseRule | None = None) -> IndicatorCube:
     """Estimate every indicator by every breakdown in every wave.
@@ -143,7 +143,7 @@ def cube(tracker, catalogue=None, breakdowns=None, *, ci: str = "logit", level: 
         None: ``breakdowns.toml`` next to the tracker's manifest.
     ci : {"logit", "beta", "wilson", "wald"}
         Interval method of shares (nets and means: estimate ± t(df)·se).
-    level : float
+    conf_level : float
         Confidence level.
     correction : {"bh", "bonferroni", "none"}
         Multiple-comparison correction of the pairwise tests behind the
@@ -178,7 +178,7 @@ def cube(tracker, catalogue=None, breakdowns=None, *, ci: str = "logit", level: 
     rule = small_base if small_base is not None else latest.small_base
     shared = bool(getattr(tracker, "shared_respondents", False))
 
-    builder = _Builder(catalogue, (TOTAL, *breakdowns), rule, ci=ci, level=level,
+    builder = _Builder(catalogue, (TOTAL, *breakdowns), rule, ci=ci, conf_level=conf_level,
                        correction=correction, alpha=alpha, shared=shared)
     answer_rows = []
     for wave in waves:
@@ -187,7 +187,7 @@ def cube(tracker, catalogue=None, breakdowns=None, *, ci: str = "logit", level: 
         if answers:
             answer_rows.append(_answers(wave, survey, catalogue, (TOTAL, *breakdowns), rule))
     note = method_note(catalogue, tracker, rule, correction=correction, alpha=alpha, ci=ci,
-                       level=level, shared=shared)
+                       conf_level=conf_level, shared=shared)
     sources = {w: tracker[w].meta.file for w in waves}
     return IndicatorCube(frame=builder.frame(), catalogue=catalogue, breakdowns=breakdowns,
                          small_base=rule, method_note=note, waves=waves,
@@ -287,15 +287,15 @@ def net_scores(survey, indicator: Indicator) -> np.ndarray:
 
 
 def estimate(survey, indicator: Indicator, by: str | None = CELL, *, ci: str = "logit",
-             level: float = 0.95):
+             conf_level: float = 0.95):
     """The :class:`Estimate` of one indicator ``by`` a column (default: the cells
     of :func:`stacked_cells`); net indicators need their score column."""
     if indicator.kind == "share":
         user_missing = "include" if indicator.dont_know == "include" else "exclude"
         return survey.proportion(indicator.question, value=list(indicator.codes), by=by,
-                                 ci=ci, level=level, user_missing=user_missing)
+                                 ci=ci, conf_level=conf_level, user_missing=user_missing)
     variable = net_column(indicator) if indicator.kind == "net" else indicator.question
-    return survey.mean(variable, by=by, level=level)
+    return survey.mean(variable, by=by, conf_level=conf_level)
 
 
 def pair_tests(est, hidden: np.ndarray | None = None, *, alpha: float = ALPHA,
@@ -352,7 +352,7 @@ def pair_tests(est, hidden: np.ndarray | None = None, *, alpha: float = ALPHA,
 
 
 def compare_groups(survey, indicator: Indicator, breakdown: Breakdown, *, ci: str = "logit",
-                   level: float = 0.95, correction: str = "bh",
+                   conf_level: float = 0.95, correction: str = "bh",
                    alpha: float = ALPHA) -> pd.DataFrame:
     """Every pair of groups of one breakdown for one indicator in one wave.
 
@@ -368,7 +368,7 @@ def compare_groups(survey, indicator: Indicator, breakdown: Breakdown, *, ci: st
     breakdown = breakdown.resolve(survey.meta)
     catalogue = IndicatorCatalogue((indicator,))
     stacked = stacked_cells(survey, catalogue, (TOTAL, breakdown))
-    est = estimate(stacked, indicator, ci=ci, level=level)
+    est = estimate(stacked, indicator, ci=ci, conf_level=conf_level)
     tests = pair_tests(est, alpha=alpha, correction=correction)
     groups = {i: g for i, g in enumerate(breakdown.groups, start=1)}
     out = tests.drop(columns=["a", "b", "higher"])
@@ -386,9 +386,9 @@ class _Builder:
     """Collects the cube wave by wave (as arrays; one DataFrame at the end),
     keeping each wave's estimates for the change at the next wave that asks."""
 
-    def __init__(self, catalogue, breakdowns, rule, *, ci, level, correction, alpha, shared):
+    def __init__(self, catalogue, breakdowns, rule, *, ci, conf_level, correction, alpha, shared):
         self.catalogue, self.breakdowns, self.rule = catalogue, breakdowns, rule
-        self.ci, self.level, self.correction, self.alpha = ci, level, correction, alpha
+        self.ci, self.conf_level, self.correction, self.alpha = ci, conf_level, correction, alpha
         self.shared = shared
         self.cells = cell_codes(breakdowns)
         self.previous: dict = {}  # indicator -> Estimate of the last wave that asked it
@@ -398,7 +398,7 @@ class _Builder:
         for ind in self.catalogue:
             if not asked(survey, ind.question):
                 continue
-            est = estimate(survey, ind, ci=self.ci, level=self.level)
+            est = estimate(survey, ind, ci=self.ci, conf_level=self.conf_level)
             self.parts.append(self._part(wave, ind, est))
             self.previous[ind.name] = est
 
@@ -499,7 +499,7 @@ def _answers(wave, survey, catalogue, breakdowns, rule) -> pd.DataFrame:
 
 # -- method note -----------------------------------------------------------
 def method_note(catalogue, tracker, rule: SmallBaseRule, *, correction: str, alpha: float,
-                ci: str, level: float, shared: bool) -> str:
+                ci: str, conf_level: float, shared: bool) -> str:
     """The methods behind the cube, in words, one topic a line (printed beside
     tables and charts)."""
     weights = sorted({tracker[w].design.weight for w in tracker.names})
@@ -513,7 +513,7 @@ def method_note(catalogue, tracker, rule: SmallBaseRule, *, correction: str, alp
                "waves)" if shared else "waves are independent samples")
     return "\n".join([
         f"Weighted estimates (weight column {', '.join(weights)}) with design-based "
-        f"(Taylor linearisation) standard errors; {int(round(level * 100))}% confidence "
+        f"(Taylor linearisation) standard errors; {int(round(conf_level * 100))}% confidence "
         f"intervals ({ci} method for shares, estimate ± t·se for net scores and means).",
         f"Letters: design-based t-tests of the difference between two groups of the same "
         f"breakdown in the same wave, using the covariance between the groups, with "

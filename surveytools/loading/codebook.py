@@ -39,8 +39,8 @@ import numpy as np
 import pandas as pd
 
 from .charset import DEFAULT, encoding_name, undecodable
-from .errors import DataError, FileFormatError, row_number
-from .meta import MEASURES, Metadata, MissingSpec, code_text, plain_code
+from ..core.errors import DataError, FileFormatError, row_number
+from ..core.meta import MEASURES, Metadata, MissingSpec, code_text, plain_code
 
 FORMAT = "surveytools-codebook"
 VERSION = 1

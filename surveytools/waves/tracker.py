@@ -43,14 +43,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .codebook import codebook_path
-from .design import AnyDesign, Design, ReplicateDesign
-from .errors import DesignError, HarmonisationError, ManifestError
+from ..loading.codebook import codebook_path
+from ..core.design import AnyDesign, Design, ReplicateDesign
+from ..core.errors import DesignError, HarmonisationError, ManifestError
 from .harmonise import REPORT_COLUMNS, WaveData, harmonise
-from .io import file_format, load
-from .meta import Metadata, MissingSpec, code_text
-from .smallbase import DEFAULT_RULE, SmallBaseRule
-from .survey import Survey
+from ..loading.read import file_format, load
+from ..core.meta import Metadata, MissingSpec, code_text
+from ..core.smallbase import DEFAULT_RULE, SmallBaseRule
+from ..survey import Survey
 
 _TOP = {"tracker", "small_base", "design", "waves"}
 _TRACKER = {"name", "description", "shared_respondents"}

@@ -41,11 +41,11 @@ import patsy
 from scipy import linalg
 from scipy.special import expit
 
-from .errors import DataError, row_number
-from .estimation.domains import check_column, where_mask
-from .estimation.intervals import t_quantile, t_two_sided_p
-from .estimation.variance import degrees_of_freedom, replicate_covariance, taylor_covariance
-from .survey import Survey
+from ..core.errors import DataError, row_number
+from .domains import check_column, where_mask
+from .intervals import t_quantile, t_two_sided_p
+from .variance import degrees_of_freedom, replicate_covariance, taylor_covariance
+from .sample import as_sample
 
 _EVAL_ENV = patsy.EvalEnvironment([{"np": np}])
 _KNOWN_NAMES = {"np", "C", "I", "Q", "Treatment", "Sum", "Poly", "Diff", "Helmert", "center",
@@ -95,38 +95,38 @@ class LogitResult:
         """Design-based covariance matrix of the coefficients."""
         return self.covariance.copy()
 
-    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+    def conf_int(self, conf_level: float = 0.95) -> pd.DataFrame:
         """Coefficient intervals ``b ± t(df) se`` (columns ci_low, ci_high)."""
-        t = float(t_quantile(level, self.df_resid))
+        t = float(t_quantile(conf_level, self.df_resid))
         return pd.DataFrame({"ci_low": self.params - t * self.bse,
                              "ci_high": self.params + t * self.bse})
 
-    def odds_ratios(self, level: float = 0.95) -> pd.DataFrame:
+    def odds_ratios(self, conf_level: float = 0.95) -> pd.DataFrame:
         """Odds ratios ``exp(b)`` with intervals ``exp(b ± t(df) se)``."""
-        ci = np.exp(self.conf_int(level))
+        ci = np.exp(self.conf_int(conf_level))
         return pd.DataFrame({"odds_ratio": np.exp(self.params), "ci_low": ci["ci_low"],
                              "ci_high": ci["ci_high"]})
 
-    def to_frame(self, level: float = 0.95) -> pd.DataFrame:
+    def to_frame(self, conf_level: float = 0.95) -> pd.DataFrame:
         """One row per coefficient: estimate, se, t, p, interval, odds ratio and its interval."""
-        ci = self.conf_int(level)
-        odds = self.odds_ratios(level)
+        ci = self.conf_int(conf_level)
+        odds = self.odds_ratios(conf_level)
         return pd.DataFrame({
             "estimate": self.params, "se": self.bse, "t": self.tvalues, "p_value": self.pvalues,
             "ci_low": ci["ci_low"], "ci_high": ci["ci_high"], "df": self.df_resid,
             "odds_ratio": odds["odds_ratio"], "or_ci_low": odds["ci_low"],
             "or_ci_high": odds["ci_high"]})
 
-    def summary(self, level: float = 0.95) -> str:
+    def summary(self, conf_level: float = 0.95) -> str:
         """A printable coefficient table with the model's base and df."""
         excluded = "; ".join(f"{c}: {', '.join(map(str, v))}"
                              for c, v in self.excluded_codes.items()) or "none"
         head = (f"Design-based logistic regression: {self.formula}\n"
                 f"n = {self.n}, df = {self.df_resid:g}, user-missing codes excluded: {excluded}\n")
-        return head + self.to_frame(level).to_string(float_format=lambda v: f"{v:.4g}")
+        return head + self.to_frame(conf_level).to_string(float_format=lambda v: f"{v:.4g}")
 
 
-def logit(survey: Survey, formula: str, *, where=None, max_iterations: int = 50,
+def logit(survey, formula: str, *, where=None, max_iterations: int = 50,
           tolerance: float = 1e-12) -> LogitResult:
     """Design-based logistic regression, as R's ``svyglm(family=quasibinomial())``.
 
@@ -164,7 +164,8 @@ def logit(survey: Survey, formula: str, *, where=None, max_iterations: int = 50,
     >>> round(float(fit.params["x"]), 4)  # log odds ratio: logit(1/4) - logit(3/4) = -2 log 3
     -2.1972
     """
-    data, meta = survey.data, survey.meta
+    sample = as_sample(survey)
+    data, meta = sample.data, sample.meta
     columns = _formula_columns(formula, data, meta.file)
     in_scope = where_mask(data, where, meta.file)
     frame, excluded = _without_missing(data[columns], meta, in_scope)
@@ -184,7 +185,7 @@ def logit(survey: Survey, formula: str, *, where=None, max_iterations: int = 50,
     y = _outcome(y_frame, rows, meta.file)
     x = x_frame.to_numpy(dtype=float)
     _check_rank(x, list(x_frame.columns), meta.file)
-    prepared = survey._prepared
+    prepared = sample.prepared
     weights = prepared.weights[rows]
     beta, iterations = _fit(x, y, weights, max_iterations, tolerance, meta.file)
     names = list(x_frame.columns)

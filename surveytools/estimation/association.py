@@ -26,9 +26,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import DataError
+from ..core.errors import DataError
 from .core import Cells, compute
 from .domains import resolve
+from .sample import as_sample
 from .variance import degrees_of_freedom
 
 METHOD = "Pearson's X^2: Rao & Scott adjustment"
@@ -86,14 +87,15 @@ def chisq(survey, a: str, b: str, *, statistic: str = "F", where=None,
     if statistic not in ("F", "Chisq"):
         raise DataError("unknown chisq statistic", expected="'F' or 'Chisq'",
                         found=repr(statistic), hint="statistic='F' is R's default")
-    domains = resolve(survey, a, by=[b], where=where, user_missing=user_missing)
+    sample = as_sample(survey)
+    domains = resolve(sample, a, by=[b], where=where, user_missing=user_missing)
     base = domains.base
     rows_code, row_levels = pd.factorize(domains.values[base], sort=True)
     col_code = domains.group[base]
     nr, nc = len(row_levels), domains.n_groups
     if nr < 2 or nc < 2:
         raise DataError("a test of association needs at least two answers of each variable",
-                        file=survey.meta.file, column=a if nr < 2 else b,
+                        file=sample.meta.file, column=a if nr < 2 else b,
                         expected="2 or more distinct codes in the base", found=f"{min(nr, nc)}",
                         hint="check where= and the user-missing codes")
     k = nr * nc
@@ -101,7 +103,7 @@ def chisq(survey, a: str, b: str, *, statistic: str = "F", where=None,
     cells = Cells(group=np.where(base, 0, -1), n_groups=1, rows=positions,
                   columns=rows_code + nr * col_code, values=np.ones(len(positions)),
                   column_group=np.zeros(k, np.int64))
-    prepared = survey._prepared
+    prepared = sample.prepared
     computed = compute(prepared, cells, ratio=True)
     # R scales the weighted table to nrow() of the design, missing answers included;
     # X^2 / tr(Delta) and the p-values do not depend on this choice.

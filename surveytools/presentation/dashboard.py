@@ -40,8 +40,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from . import plots
-from .errors import ManifestError, SurveyError
-from .smallbase import LOW, SUPPRESSED
+from ..core.errors import ManifestError, SurveyError
+from ..core.smallbase import LOW, SUPPRESSED
 
 CI_METHODS = {
     "logit": "Logit",
@@ -177,21 +177,21 @@ class CubeCache:
 
 
 def _build_cube(manifest: Path, ci: str):
-    from .indicators import cube
-    from .waves import read_waves
+    from ..indicators.cube import cube
+    from ..waves.tracker import read_waves
 
     return cube(read_waves(manifest), ci=ci)
 
 
 def _build_and_store(manifest: Path, key: str):
-    from .design import Design
-    from .indicators import cube, method_note
-    from .waves import read_waves
+    from ..core.design import Design
+    from ..indicators.cube import cube, method_note
+    from ..waves.tracker import read_waves
 
     tracker = read_waves(manifest)
     base = cube(tracker, ci="logit")
     notes = {ci: method_note(base.catalogue, tracker, base.small_base, correction="bh", alpha=0.05,
-                             ci=ci, level=0.95, shared=bool(tracker.shared_respondents))
+                             ci=ci, conf_level=0.95, shared=bool(tracker.shared_respondents))
              for ci in CI_METHODS}
     exact = all(isinstance(tracker[w].design, Design) and bool((tracker[w].weights > 0).all())
                 for w in tracker.names)
@@ -205,7 +205,7 @@ def cube_key(manifest: Path) -> str:
     the breakdowns and the code that computes the cube (not the dashboard's)."""
     import tomllib
 
-    from . import cache
+    from ..loading import cache
 
     folder = manifest.parent
     spec = tomllib.loads(manifest.read_text(encoding="utf-8"))
@@ -236,8 +236,8 @@ def store_cube(key: str, cube, notes: dict, exact: bool) -> None:
     import tempfile
     import warnings
 
-    from . import cache
-    from .errors import SurveyWarning
+    from ..loading import cache
+    from ..core.errors import SurveyWarning
 
     folder = cache.cache_dir()
     meta = {
@@ -269,10 +269,10 @@ def load_cube(key: str, manifest: Path):
     """
     import json
 
-    from . import cache
-    from .catalogue import Breakdown, Breakdowns, Group, Indicator, IndicatorCatalogue
-    from .indicators import IndicatorCube
-    from .smallbase import SmallBaseRule
+    from ..loading import cache
+    from ..indicators.catalogue import Breakdown, Breakdowns, Group, Indicator, IndicatorCatalogue
+    from ..indicators.cube import IndicatorCube
+    from ..core.smallbase import SmallBaseRule
 
     folder = cache.cache_dir()
     try:

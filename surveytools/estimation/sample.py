@@ -1,0 +1,89 @@
+"""What an estimator is given: a :class:`Sample`, the typed input of the estimation layer.
+
+A :class:`surveytools.Survey` hands its estimators a Sample (``survey.sample``)
+instead of its private members.  The Sample holds the respondents, the design,
+the metadata, the small-base rule and the calibration, plus the two caches
+that make repeated estimates cheap: each column factorised once
+(:meth:`Sample.codes`) and the design coded once (:attr:`Sample.prepared`).
+Estimation code imports nothing above this module.
+
+Examples
+--------
+>>> import pandas as pd, surveytools as st
+>>> survey = st.Survey(pd.DataFrame({"wt": [1.0, 2.0, 1.0], "g": ["b", "a", "b"]}),
+...                    st.Design(weight="wt"))
+>>> codes, levels = survey.sample.codes("g")
+>>> codes.tolist(), levels.tolist()
+([1, 0, 1], ['a', 'b'])
+>>> survey.sample.prepared.n
+3
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from ..core.design import AnyDesign
+from ..core.meta import Metadata
+from ..core.smallbase import SmallBaseRule
+from .prepared import PreparedDesign, prepare
+
+
+@dataclass(frozen=True, eq=False)
+class Sample:
+    """The respondents and their design, as the estimators read them.
+
+    Attributes
+    ----------
+    data : DataFrame
+        One row per respondent; never written to.
+    design : Design or ReplicateDesign
+    meta : Metadata
+    small_base : SmallBaseRule
+    calibration : object or None
+        ``residualise(scores) -> scores`` of a raked survey (see
+        :func:`surveytools.rake`), or None.
+    """
+
+    data: pd.DataFrame
+    design: AnyDesign
+    meta: Metadata
+    small_base: SmallBaseRule
+    calibration: object | None = None
+
+    @property
+    def wave(self) -> str | None:
+        return self.meta.wave
+
+    @cached_property
+    def prepared(self) -> PreparedDesign:
+        """The design as integer codes (computed once per Sample)."""
+        return prepare(self)
+
+    def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(codes, levels)``: ``column`` factorised (sorted levels, -1 where missing).
+
+        Cached: each column is factorised once and estimators work on its few
+        distinct levels instead of every row.  The codes are read-only.
+        """
+        cache = self.__dict__.setdefault("_codes", {})
+        if column not in cache:
+            codes, levels = pd.factorize(self.data[column], sort=True)
+            codes.flags.writeable = False
+            cache[column] = (codes, np.asarray(levels))
+        return cache[column]
+
+
+def as_sample(source) -> Sample:
+    """The Sample of ``source``: a Sample itself, or anything with a ``sample``
+    attribute holding one (a :class:`surveytools.Survey`)."""
+    if isinstance(source, Sample):
+        return source
+    sample = getattr(source, "sample", None)
+    if isinstance(sample, Sample):
+        return sample
+    raise TypeError(f"expected a Survey or a Sample, not {type(source).__name__}")
