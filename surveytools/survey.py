@@ -24,7 +24,7 @@ import pandas as pd
 
 from .core.design import AnyDesign, Design, ReplicateDesign
 from .core.errors import DataError, DesignError, row_number
-from .core.meta import Metadata, plain_code
+from .core.meta import Metadata, code_text, plain_code
 from .core.smallbase import DEFAULT_RULE, SmallBaseRule
 from .estimation import estimators
 from .estimation.result import Estimate
@@ -237,7 +237,9 @@ class Survey:
 
 
 def _validate(data: pd.DataFrame, design: AnyDesign, file: str | None) -> None:
-    """Reject design columns the estimators cannot use, naming file, column and row."""
+    """Reject column names and design columns the estimators cannot use, naming
+    file, column and row."""
+    _check_column_names(data, file)
     for column in design.columns:
         if column not in data.columns:
             raise DesignError(
@@ -257,8 +259,56 @@ def _validate(data: pd.DataFrame, design: AnyDesign, file: str | None) -> None:
         for column in (design.strata, design.psu):
             if column is not None:
                 _check_no_missing(data[column], file=file, column=column)
+        if design.strata is not None and design.psu is not None and not design.nest:
+            _check_nested(data, design, file)
         if design.fpc is not None:
             _check_fpc(data, design, file)
+
+
+def _check_column_names(data: pd.DataFrame, file) -> None:
+    """Every column name a distinct string: estimators look columns up by name."""
+    names = list(data.columns)
+    odd = [name for name in names if not isinstance(name, str)]
+    if odd:
+        raise DataError(
+            "column names must be text", file=file, column=repr(odd[0]),
+            expected="string column names", found=f"{len(odd)} names that are not strings, "
+            f"e.g. {odd[0]!r} ({type(odd[0]).__name__})",
+            hint="name the columns first: df.columns = [str(c) for c in df.columns]",
+        )
+    duplicated = sorted(set(pd.Index(names)[pd.Index(names).duplicated()]))
+    if duplicated:
+        raise DataError(
+            "column names must be unique", file=file, column=", ".join(duplicated[:5]),
+            expected="each name once", found=f"{len(duplicated)} repeated names",
+            hint="rename or drop the copies, e.g. "
+                 "df = df.loc[:, ~df.columns.duplicated()] after checking they hold the same data",
+        )
+
+
+def _check_nested(data: pd.DataFrame, design: Design, file) -> None:
+    """A PSU id in two strata is an error unless the design says ``nest=True`` (as R)."""
+    psu, psu_ids = pd.factorize(data[design.psu])
+    stratum, strata = pd.factorize(data[design.strata])
+    pairs = pd.unique(psu.astype(np.int64) * len(strata) + stratum)
+    per_psu = np.bincount(pairs // len(strata), minlength=len(psu_ids))
+    if not (per_psu > 1).any():
+        return
+    shared = int(np.argmax(per_psu > 1))
+    rows = np.flatnonzero(psu == shared)
+    first = stratum[rows[0]]
+    other = rows[np.argmax(stratum[rows] != first)]
+    raise DataError(
+        "PSU ids repeat across strata", file=file, column=design.psu, row=row_number(other),
+        expected="each PSU id in one stratum (PSUs nested in strata)",
+        found=f"PSU {code_text(psu_ids[shared])} in stratum {code_text(strata[first])} and in "
+              f"stratum {code_text(strata[stratum[other]])} ({int((per_psu > 1).sum())} such PSU "
+              "ids)",
+        hint="if PSU ids are numbered within each stratum, say so: "
+             f"st.Design(weight={design.weight!r}, strata={design.strata!r}, "
+             f"psu={design.psu!r}, nest=True) (R's svydesign(nest=TRUE); in a manifest, "
+             "nest = true under [design]); otherwise fix the PSU ids",
+    )
 
 
 def check_weights(values: pd.Series, *, file: str | None, column: str) -> np.ndarray:
@@ -300,6 +350,15 @@ def check_weights(values: pd.Series, *, file: str | None, column: str) -> np.nda
             expected="a number >= 0", found=repr(float(arr[negative[0]])),
             hint="fix the weights at source; negative weights have no design meaning",
         )
+    with np.errstate(over="ignore"):
+        total = arr.sum()
+    if not np.isfinite(total):
+        raise DataError(
+            "weights are too large: their sum overflows", file=file, column=column,
+            row=row_number(int(np.argmax(arr))), expected="weights whose sum is a finite number",
+            found=f"largest weight {arr.max():g}",
+            hint="check the weight column (a grossing factor of 1e300 is a data error); rescale "
+                 "it, e.g. to sum to the sample size, if only shares and means are needed")
     if len(arr) and not (arr > 0).any():
         raise DataError(
             "weights are all zero",
@@ -349,5 +408,23 @@ def _check_fpc(data: pd.DataFrame, design: Design, file) -> None:
         first = np.flatnonzero(~fractions)[0]
         raise DataError("fpc mixes sampling fractions (<= 1) and population sizes (> 1)",
                         file=file, column=column, row=row_number(first),
-                        expected="all fractions or all population sizes", found=repr(arr[first]),
+                        expected="all fractions or all population sizes", found=f"{arr[first]:g}",
                         hint="use one convention for the whole column")
+    if fractions.all():
+        return
+    # A population size below the PSUs sampled from it is impossible (R: "FPC implies
+    # >100% sampling in some strata").
+    units = data[design.psu] if design.psu else pd.Series(np.arange(len(data)), index=data.index)
+    sampled = units.groupby(strata.to_numpy()).nunique()
+    population = pd.Series(arr, index=data.index).groupby(strata.to_numpy()).first()
+    over = sampled.index[(population < sampled).to_numpy()]
+    if len(over):
+        stratum = over[0]
+        first = np.flatnonzero(strata.to_numpy() == stratum)[0]
+        raise DataError("fpc is smaller than the number of PSUs sampled in a stratum",
+                        file=file, column=column, row=row_number(first),
+                        expected=f"a population of at least {int(sampled.loc[stratum])} PSUs "
+                                 f"in stratum {code_text(stratum)}",
+                        found=f"{population.loc[stratum]:g}",
+                        hint="the fpc is the number of PSUs in the stratum's population (or the "
+                             "sampling fraction, <= 1); check the column and the design's psu")

@@ -40,7 +40,7 @@ def survey(name: str) -> st.Survey:
         "strat": ("apistrat", st.Design(weight="pw", strata="stype", fpc="fpc")),
         "clus1": ("apiclus1", st.Design(weight="pw", psu="dnum", fpc="fpc")),
         "clus2": ("apiclus2", st.Design(weight="pw", psu="dnum")),
-        "nh": ("nhanes", st.Design(weight="WTMEC2YR", strata="SDMVSTRA", psu="SDMVPSU")),
+        "nh": ("nhanes", st.Design(weight="WTMEC2YR", strata="SDMVSTRA", psu="SDMVPSU", nest=True)),
         "stack_d": ("stacked", st.Design(weight="pw", strata="stratum", psu="psu", fpc="fpc")),
     }
     if name in taylor:

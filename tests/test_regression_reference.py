@@ -68,7 +68,7 @@ FITS = {
     "raked_api": lambda: st.logit(st.rake(st.Survey(CLUS1, CLUS1_DESIGN), TWO_MARGINS), API),
     "jk1_api": lambda: st.logit(jk1_survey(), API),
     "nhanes": lambda: st.logit(
-        st.Survey(NHANES, st.Design(weight="WTMEC2YR", strata="SDMVSTRA", psu="SDMVPSU")),
+        st.Survey(NHANES, st.Design(weight="WTMEC2YR", strata="SDMVSTRA", psu="SDMVPSU", nest=True)),
         "HI_CHOL ~ C(race) + agecat + RIAGENDR"),
     "tracker_weight": lambda: st.logit(TRACKER, DRIVERS),
     "tracker_raked": lambda: st.logit(

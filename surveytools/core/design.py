@@ -57,11 +57,15 @@ class Design(_Frozen):
     lonely_psu : {"fail", "adjust", "average", "certainty", "remove"}
         What to do with a stratum that has a single PSU, as R's
         ``options(survey.lonely.psu=)``.
+    nest : bool
+        PSU ids are unique only within a stratum, so the same id in two
+        strata is two PSUs (R's ``svydesign(nest=TRUE)``). Without it a PSU
+        id found in two strata is an error, as in R.
 
     Examples
     --------
     >>> Design(weight="wt")
-    Design(weight='wt', strata=None, psu=None, fpc=None, lonely_psu='fail')
+    Design(weight='wt', strata=None, psu=None, fpc=None, lonely_psu='fail', nest=False)
     """
 
     weight: str
@@ -69,11 +73,15 @@ class Design(_Frozen):
     psu: str | None = dataclasses.field(default=None, kw_only=True)
     fpc: str | None = dataclasses.field(default=None, kw_only=True)
     lonely_psu: LonelyPSU = dataclasses.field(default="fail", kw_only=True)
+    nest: bool = dataclasses.field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
         _check_name("weight", self.weight, required=True)
         for field in ("strata", "psu", "fpc"):
             _check_name(field, getattr(self, field), required=False)
+        if not isinstance(self.nest, bool):
+            raise DesignError("nest must be True or False", expected="a boolean",
+                              found=repr(self.nest), hint="pass nest=True or nest=False to Design")
         if self.lonely_psu not in LONELY_PSU_OPTIONS:
             raise DesignError(
                 "unknown lonely_psu option",

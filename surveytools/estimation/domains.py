@@ -81,6 +81,17 @@ def resolve(sample: Sample, variable: str, *, by, where, user_missing: str) -> D
     valid = in_scope.copy()
     for column in by_columns:
         valid &= _answered(sample, column, user_missing, excluded, in_scope)
+    if by_columns and not valid.any():
+        raise DataError(
+            "no respondent in scope has an answer to the by column" + ("s" if len(by_columns) > 1 else ""),
+            file=meta.file, column=", ".join(by_columns),
+            expected="at least one row with a value that is not missing",
+            found="every value missing" + (" or user-missing" if user_missing == "exclude" else "")
+            + (" among the rows in where=" if where is not None else ""),
+            hint="check the column name and the wave (a question not asked in this wave is all "
+                 f"missing); survey.data[{by_columns[0]!r}].value_counts(dropna=False) shows what "
+                 "is there",
+        )
     codes, keys = domain_codes([sample.codes(c) for c in by_columns], by_columns, valid)
     answered = _answered(sample, variable, user_missing, excluded, valid)
     in_base = answered & (codes >= 0)

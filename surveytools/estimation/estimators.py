@@ -117,6 +117,13 @@ def _numeric(sample: Sample, variable, statistic, *, by, where, conf_level, user
     _warn_undeclared(sample, variable, statistic, domains)
     cells = _one_column_cells(domains, values)
     computed = compute(sample.prepared, cells, ratio=statistic == "mean")
+    if np.isinf(computed.estimate).any():
+        raise DataError(
+            f"the weighted {statistic} overflows", file=sample.meta.file, column=variable,
+            expected="weights x values within the range of a float",
+            found=f"largest |value| {np.nanmax(np.abs(values)):g}, largest weight "
+                  f"{sample.prepared.weights.max():g}",
+            hint="check the weight and the variable for sentinel or corrupt values (e.g. 1e300)")
     return _estimate(sample, statistic, variable, domains, computed, by=by, ci="t",
                      conf_level=conf_level, user_missing=user_missing)
 
@@ -196,7 +203,17 @@ def _numeric_values(values: pd.Series, variable: str, file, base) -> np.ndarray:
             hint="use proportion(..., value=...) or distribution(...) for a categorical "
                  "variable, or convert the column to numbers",
         )
-    return values.to_numpy(dtype=float, na_value=np.nan)
+    numbers = values.to_numpy(dtype=float, na_value=np.nan)
+    infinite = np.flatnonzero(np.isinf(numbers) & base)
+    if len(infinite):
+        raise DataError(
+            f"a mean or total needs finite values ({len(infinite)} infinite in the base)",
+            file=file, column=variable, row=row_number(infinite[0]), expected="a finite number",
+            found=repr(float(numbers[infinite[0]])),
+            hint=f"fix the value at source, or leave those rows out: "
+                 f"survey.mean({variable!r}, where=np.isfinite(survey.data[{variable!r}]))",
+        )
+    return numbers
 
 
 def _warn_undeclared(sample: Sample, variable: str, statistic: str, domains: Domains) -> None:
