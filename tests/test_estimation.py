@@ -307,3 +307,15 @@ def test_chisq_independent_computation_srs():
     assert res.ndf == pytest.approx(2.0) and res.ddf == pytest.approx(2.0 * (n - 1))
     with pytest.raises(DataError):
         st.chisq(st.Survey(data, st.Design(weight="wt")), "a", "b", statistic="G")
+
+
+def test_value_inside_the_span_of_a_numeric_item_is_a_valid_zero(survey, meta):
+    # 0-10 item labelled only at its ends; nobody answered 7
+    frame = survey.data.assign(s=np.resize([0, 3, 10, 5], len(survey)))
+    labels = {**meta.value_labels, "s": {0: "Not at all", 10: "Completely"}}
+    wide = st.Survey(frame, survey.design, meta.replace(value_labels=labels), small_base=OPEN)
+    assert wide.proportion("s", value=7).table["estimate"].iloc[0] == 0.0
+    with pytest.raises(DataError, match="does not occur"):
+        wide.proportion("s", value=11)  # outside the span: still an error
+    with pytest.raises(DataError, match="does not occur"):
+        wide.proportion("s", value=2.5)  # not a whole code

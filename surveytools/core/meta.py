@@ -6,7 +6,7 @@ the file; labels are one look-up away.
 
 Examples
 --------
->>> from surveytools.meta import Metadata, MissingSpec
+>>> from surveytools.core.meta import Metadata, MissingSpec
 >>> meta = Metadata(variable_labels={"q1": "Trust the NHS"},
 ...                 value_labels={"q1": {8: "Don't know"}},
 ...                 missing={"q1": MissingSpec(values=(8,))})
@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -100,6 +100,14 @@ class Metadata:
         The wave label, when the data is one wave of a tracker.
     notes : mapping
         Free-form provenance (fieldwork dates, file hash, harmonisation).
+    counted_as_answers : mapping of column -> tuple of codes
+        Codes that look like non-answers (a "Don't know" meant as an answer)
+        but were declared answers on purpose: the non-answer audit
+        (:mod:`surveytools.core.nonanswers`) does not list them.
+
+    Change one variable's declarations with :meth:`with_missing`,
+    :meth:`without_missing` and :meth:`count_as_answer`; the others stay as
+    they are.
     """
 
     variable_labels: Mapping[str, str] = field(default_factory=dict)
@@ -110,6 +118,7 @@ class Metadata:
     file: str | None = None
     wave: str | None = None
     notes: Mapping[str, Any] = field(default_factory=dict)
+    counted_as_answers: Mapping[str, tuple] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "variable_labels", _frozen_mapping(self.variable_labels))
@@ -119,10 +128,82 @@ class Metadata:
         object.__setattr__(self, "missing", _frozen_mapping(self.missing, inner=_as_missing))
         object.__setattr__(self, "measure", _frozen_mapping(self.measure))
         object.__setattr__(self, "notes", _frozen_mapping(self.notes))
+        object.__setattr__(self, "counted_as_answers",
+                           _frozen_mapping(self.counted_as_answers, inner=_codes_tuple))
 
     def replace(self, **changes) -> "Metadata":
-        """A copy with ``changes`` applied; the original is unchanged."""
+        """A copy with ``changes`` applied; the original is unchanged.
+
+        A new ``missing`` mapping must name every variable that has
+        declarations now: dropping one would silently turn its non-answers
+        into answers.  To change one variable use :meth:`with_missing`.
+        """
+        if "missing" in changes:
+            new = changes["missing"] or {}
+            dropped = sorted(c for c, spec in self.missing.items() if spec and c not in new)
+            if dropped:
+                from .errors import DataError
+
+                raise DataError(
+                    "replace(missing=...) would drop the user-missing codes of other variables",
+                    file=self.file, column=", ".join(dropped[:5]) + (" ..." if len(dropped) > 5 else ""),
+                    expected="a mapping that keeps every declared variable",
+                    found=f"{len(dropped)} declared variables missing from the new mapping",
+                    hint="change one variable at a time: meta.with_missing('q1', [8, 9]) "
+                         "(adds codes) or meta.without_missing('q1', [8]) (removes them)",
+                )
         return dataclasses.replace(self, **changes)
+
+    def with_missing(self, column: str, values: Iterable = (), *,
+                     ranges: Iterable[tuple[float, float]] = ()) -> "Metadata":
+        """A copy in which ``values`` (and closed ``ranges``) are also user-missing
+        codes of ``column``; every other declaration is unchanged.
+
+        Examples
+        --------
+        >>> meta = Metadata(missing={"q1": MissingSpec(ranges=((-9, -1),)), "q2": [99]})
+        >>> new = meta.with_missing("q1", [8, 9])
+        >>> new.missing["q1"], new.missing["q2"] == meta.missing["q2"]
+        (MissingSpec(values=(8, 9), ranges=((-9, -1),)), True)
+        """
+        old = self.missing.get(column, MissingSpec())
+        values = tuple(dict.fromkeys([*old.values, *map(plain_code, values)]))
+        ranges = tuple(dict.fromkeys([*old.ranges, *((lo, hi) for lo, hi in ranges)]))
+        answers = tuple(c for c in self.counted_as_answers.get(column, ()) if c not in values)
+        return self._with_column(column, MissingSpec(values=values, ranges=ranges), answers)
+
+    def without_missing(self, column: str, values: Iterable) -> "Metadata":
+        """A copy in which ``values`` are no longer user-missing codes of ``column``
+        (ranges stay); every other declaration is unchanged."""
+        old = self.missing.get(column, MissingSpec())
+        gone = {plain_code(v) for v in values}
+        spec = MissingSpec(values=tuple(v for v in old.values if plain_code(v) not in gone),
+                           ranges=old.ranges)
+        return self._with_column(column, spec, self.counted_as_answers.get(column, ()))
+
+    def count_as_answer(self, column: str, values: Iterable) -> "Metadata":
+        """A copy in which ``values`` of ``column`` are answers on purpose: no longer
+        user-missing, and left out of the non-answer audit.
+
+        Examples
+        --------
+        >>> meta = Metadata(missing={"q": [8]}).count_as_answer("q", [8])
+        >>> "q" in meta.missing, meta.counted_as_answers["q"]
+        (False, (8,))
+        """
+        values = tuple(map(plain_code, values))
+        without = self.without_missing(column, values)
+        answers = tuple(dict.fromkeys([*self.counted_as_answers.get(column, ()), *values]))
+        return without._with_column(column, without.missing.get(column, MissingSpec()), answers)
+
+    def _with_column(self, column: str, spec: MissingSpec, answers: tuple) -> "Metadata":
+        missing = {c: s for c, s in self.missing.items() if c != column}
+        if spec:
+            missing[column] = spec
+        counted = {c: a for c, a in self.counted_as_answers.items() if c != column}
+        if answers:
+            counted[column] = answers
+        return dataclasses.replace(self, missing=missing, counted_as_answers=counted)
 
     def label(self, column: str) -> str:
         """The question wording of ``column``, or the column name."""
@@ -177,6 +258,7 @@ class Metadata:
             "file": self.file,
             "wave": self.wave,
             "notes": dict(self.notes),
+            "counted_as_answers": {c: list(v) for c, v in self.counted_as_answers.items()},
         }
 
     def to_json(self) -> str:
@@ -201,6 +283,7 @@ class Metadata:
             file=data.get("file"),
             wave=data.get("wave"),
             notes=data.get("notes", {}),
+            counted_as_answers=data.get("counted_as_answers", {}),
         )
 
     def restrict(self, columns) -> "Metadata":
@@ -215,12 +298,18 @@ class Metadata:
         def remap(mapping):
             return {new: v for k, v in mapping.items() if (new := key(k)) is not None}
 
-        return self.replace(
+        return dataclasses.replace(
+            self,
             variable_labels=remap(self.variable_labels),
             value_labels={k: dict(v) for k, v in remap(self.value_labels).items()},
             missing=remap(self.missing),
             measure=remap(self.measure),
+            counted_as_answers=remap(self.counted_as_answers),
         )
+
+
+def _codes_tuple(value) -> tuple:
+    return tuple(plain_code(v) for v in value)
 
 
 def _as_missing(value) -> MissingSpec:

@@ -25,7 +25,6 @@ Examples
 
 from __future__ import annotations
 
-import re
 import warnings
 
 import numpy as np
@@ -39,13 +38,6 @@ from .intervals import check_ci, check_level, interval
 from .result import Estimate
 from .sample import Sample
 from .variance import replicate_covariance
-
-#: Value labels that mean "no substantive answer".
-NON_ANSWER = re.compile(
-    r"don'?t know|do not know|\bdk\b|refus|not applicable|\bn/?a\b|prefer not|no answer|"
-    r"not stated|not answered|can'?t say|cannot say",
-    re.IGNORECASE,
-)
 
 
 def mean(sample: Sample, variable: str, *, by=None, where=None, conf_level: float = 0.95,
@@ -78,6 +70,7 @@ def proportion(sample: Sample, variable: str, *, value, by=None, where=None, ci:
     domains = resolve(sample, variable, by=by, where=where, user_missing=user_missing)
     codes = tuple(value) if isinstance(value, (list, tuple, set, np.ndarray)) else (value,)
     _check_value(sample, variable, codes, domains, user_missing)
+    _warn_undeclared(sample, variable, "proportion", domains)
     yes = _level_mask(domains.levels, codes).astype(float)[domains.codes]
     cells = _one_column_cells(domains, yes, binary=True)
     computed = compute(sample.prepared, cells, ratio=True)
@@ -94,6 +87,7 @@ def distribution(sample: Sample, variable: str, *, by=None, where=None, ci: str 
     """
     check_ci(ci, conf_level)
     domains = resolve(sample, variable, by=by, where=where, user_missing=user_missing)
+    _warn_undeclared(sample, variable, "distribution", domains)
     rows = np.flatnonzero(domains.base)
     answer_codes = domains.codes[rows]
     present = np.bincount(answer_codes, minlength=len(domains.levels)) > 0
@@ -217,26 +211,27 @@ def _numeric_values(values: pd.Series, variable: str, file, base) -> np.ndarray:
 
 
 def _warn_undeclared(sample: Sample, variable: str, statistic: str, domains: Domains) -> None:
-    meta = sample.meta
-    labels = meta.value_labels.get(variable, {})
-    spec = meta.missing.get(variable)
-    suspects = {code: label for code, label in labels.items()
-                if NON_ANSWER.search(str(label)) and not (spec and code in spec)}
+    """Warn (once per variable and Survey) when codes that look like non-answers
+    (:mod:`surveytools.core.nonanswers`) are counted in the base of this estimate."""
+    suspects = sample.non_answers(variable)
     if not suspects:
         return
-    given = np.bincount(domains.codes[domains.base], minlength=len(domains.levels)) > 0
-    hit = given & _level_mask(domains.levels, list(suspects))
-    if not hit.any():
+    in_base = np.bincount(domains.codes[domains.base], minlength=len(domains.levels)) > 0
+    hit = in_base & _level_mask(domains.levels, [row["code"] for row in suspects])
+    if not hit.any() or not sample.warn_once(("undeclared", variable)):
         return
-    found = sorted(domains.levels[hit].tolist())
-    listed = ", ".join(f"{code_text(c)} ({meta.value_label(variable, c)!r})" for c in found)
+    found = [row for row in suspects if _level_mask(domains.levels[hit], [row["code"]]).any()]
+    listed = ", ".join(f"{code_text(r['code'])} ({r['label'] or r['reason']}, n={r['count']})"
+                       for r in found)
+    codes = ", ".join(code_text(r["code"]) for r in found)
+    meta = sample.meta
     where = f"{meta.file}, " if meta.file else ""
     warnings.warn(UndeclaredMissingWarning(
-        f"{where}column '{variable}': the {statistic} includes code(s) {listed} "
-        "that look like non-answers but are not declared user-missing. Declare them missing "
-        "(SPSS MISSING VALUES, the codebook's \"missing\": {\"values\": [...]}, or "
-        f"survey.replace(meta=survey.meta.replace(missing={{'{variable}': [{code_text(found[0])}]}})))"
-        " or pass where= to leave them out."), stacklevel=4)
+        f"{where}column '{variable}': the {statistic} counts code(s) {listed} as answers, but "
+        "they look like non-answers and are not declared user-missing. Declare them: "
+        f"survey = survey.replace(meta=survey.meta.with_missing({variable!r}, [{codes}])); "
+        f"or, if they are real answers: survey.meta.count_as_answer({variable!r}, [{codes}])."),
+        stacklevel=4)
 
 
 def _level_mask(levels: np.ndarray, codes) -> np.ndarray:
@@ -257,7 +252,8 @@ def _check_value(sample: Sample, variable: str, codes: tuple, domains: Domains, 
                 found=f"{code!r} ({meta.value_label(variable, code)})",
                 hint="pass user_missing='include' to count user-missing answers in the base",
             )
-        if code not in observed and code not in labelled:
+        if code not in observed and code not in labelled and not _within_span(
+                code, domains, labelled, meta.missing.get(variable)):
             shown = sorted(observed, key=str)[:12]
             raise DataError(
                 f"value {code!r} does not occur in {variable}", file=meta.file, column=variable,
@@ -265,3 +261,17 @@ def _check_value(sample: Sample, variable: str, codes: tuple, domains: Domains, 
                 found="codes " + ", ".join(map(repr, shown)) + (" ..." if len(observed) > 12 else ""),
                 hint="check the code (and its type: 1 is not '1')",
             )
+
+
+def _within_span(code, domains: Domains, labelled, spec) -> bool:
+    """A whole number between the smallest and largest answer code of a numeric item
+    (its values in the data and its labelled codes, user-missing codes left out):
+    a valid answer that nobody gave."""
+    if isinstance(code, bool) or not isinstance(code, (int, float, np.integer, np.floating)):
+        return False
+    known = [v for v in (*domains.levels.tolist(), *labelled)
+             if isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+             and not (spec and v in spec)]
+    if not known or not float(code).is_integer() or not all(float(v).is_integer() for v in known):
+        return False
+    return min(known) <= code <= max(known)

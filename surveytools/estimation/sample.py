@@ -29,6 +29,7 @@ import pandas as pd
 
 from ..core.design import AnyDesign
 from ..core.meta import Metadata
+from ..core.nonanswers import suspects
 from ..core.smallbase import SmallBaseRule
 from .prepared import PreparedDesign, prepare
 
@@ -76,6 +77,26 @@ class Sample:
             codes.flags.writeable = False
             cache[column] = (codes, np.asarray(levels))
         return cache[column]
+
+    def non_answers(self, column: str) -> tuple[dict, ...]:
+        """Codes of ``column`` that look like non-answers but count as answers
+        (rows of :func:`surveytools.core.nonanswers.audit`), computed once."""
+        cache = self.__dict__.setdefault("_non_answers", {})
+        if column not in cache:
+            codes, levels = self.codes(column)
+            counts = pd.Series(np.bincount(codes[codes >= 0], minlength=len(levels)), index=levels)
+            values = self.data[column]
+            numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+            cache[column] = tuple(suspects(column, counts, self.meta, numeric=numeric))
+        return cache[column]
+
+    def warn_once(self, key) -> bool:
+        """True the first time ``key`` is seen by this Sample (one warning per variable)."""
+        seen = self.__dict__.setdefault("_warned", set())
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
 
 
 def as_sample(source) -> Sample:
