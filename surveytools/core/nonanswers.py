@@ -7,7 +7,8 @@ shares without a word.  This module finds them:
 
 * :data:`DEFAULT_PATTERNS` match value labels that mean "no substantive
   answer" (Don't know, DK, Refused, Prefer not to say, Not applicable, skip,
-  Not asked, No answer ...), case-insensitive and with any apostrophe;
+  Not asked, No answer, ISSP's Can't choose ...), case-insensitive and with
+  any apostrophe;
 * :func:`sentinel_codes` flags unlabelled values that are codes, not
   measurements: 9, 99, 999, 9999 (and 96-98 style neighbours) far above the
   rest of an item's values, and small negative codes on a non-negative item;
@@ -48,7 +49,8 @@ DEFAULT_PATTERNS: tuple[str, ...] = (
     rf"\bdon{_A}t know", r"\bdo not know", r"\bdk\b", r"\brefus", r"\bprefer not",
     r"\bnot applicable", r"\bn/a\b", r"\bskip", r"\bnot asked", r"\bnot answered",
     r"\bno answer", r"\bnot stated", rf"\bcan{_A}t say", r"\bcannot say", r"\bno opinion",
-    rf"\bdon{_A}t remember", r"\binapplicable", r"\bnot sure",
+    rf"\bdon{_A}t remember", r"\binapplicable", r"\bnot sure", rf"\bcan{_A}t choose",
+    r"\bcannot choose",
 )
 
 NON_ANSWER = re.compile("|".join(f"(?:{p})" for p in DEFAULT_PATTERNS), re.IGNORECASE)

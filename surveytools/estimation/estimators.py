@@ -25,7 +25,9 @@ Examples
 
 from __future__ import annotations
 
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,7 +35,7 @@ import pandas as pd
 from ..core.errors import DataError, UndeclaredMissingWarning, row_number
 from ..core.meta import code_text
 from .core import Cells, Computed, compute
-from .domains import Domains, resolve
+from .domains import Domains, by_list, resolve
 from .intervals import check_ci, check_level, interval
 from .result import Estimate
 from .sample import Sample
@@ -70,7 +72,7 @@ def proportion(sample: Sample, variable: str, *, value, by=None, where=None, ci:
     domains = resolve(sample, variable, by=by, where=where, user_missing=user_missing)
     codes = tuple(value) if isinstance(value, (list, tuple, set, np.ndarray)) else (value,)
     _check_value(sample, variable, codes, domains, user_missing)
-    _warn_undeclared(sample, variable, "proportion", domains)
+    _warn_undeclared(sample, variable, "proportion", domains, by)
     yes = _level_mask(domains.levels, codes).astype(float)[domains.codes]
     cells = _one_column_cells(domains, yes, binary=True)
     computed = compute(sample.prepared, cells, ratio=True)
@@ -87,7 +89,7 @@ def distribution(sample: Sample, variable: str, *, by=None, where=None, ci: str 
     """
     check_ci(ci, conf_level)
     domains = resolve(sample, variable, by=by, where=where, user_missing=user_missing)
-    _warn_undeclared(sample, variable, "distribution", domains)
+    _warn_undeclared(sample, variable, "distribution", domains, by)
     rows = np.flatnonzero(domains.base)
     answer_codes = domains.codes[rows]
     present = np.bincount(answer_codes, minlength=len(domains.levels)) > 0
@@ -108,7 +110,7 @@ def _numeric(sample: Sample, variable, statistic, *, by, where, conf_level, user
     check_level(conf_level)
     domains = resolve(sample, variable, by=by, where=where, user_missing=user_missing)
     values = _numeric_values(domains.values, variable, sample.meta.file, domains.base)
-    _warn_undeclared(sample, variable, statistic, domains)
+    _warn_undeclared(sample, variable, statistic, domains, by)
     cells = _one_column_cells(domains, values)
     computed = compute(sample.prepared, cells, ratio=statistic == "mean")
     if np.isinf(computed.estimate).any():
@@ -210,28 +212,47 @@ def _numeric_values(values: pd.Series, variable: str, file, base) -> np.ndarray:
     return numbers
 
 
-def _warn_undeclared(sample: Sample, variable: str, statistic: str, domains: Domains) -> None:
+def _warn_undeclared(sample: Sample, variable: str, statistic: str, domains: Domains,
+                     by=None) -> None:
     """Warn (once per variable and Survey) when codes that look like non-answers
-    (:mod:`surveytools.core.nonanswers`) are counted in the base of this estimate."""
+    (:mod:`surveytools.core.nonanswers`) are counted in the base of this estimate,
+    as answers of ``variable`` or as groups of a ``by`` column."""
+    rows = domains.base
+    _warn_column(sample, variable, f"the {statistic}", sample.codes(variable), rows)
+    for column in by_list(by):
+        _warn_column(sample, column, f"the {statistic} by {column}", sample.codes(column), rows)
+
+
+def _warn_column(sample: Sample, variable: str, what: str, factorised, rows) -> None:
     suspects = sample.non_answers(variable)
     if not suspects:
         return
-    in_base = np.bincount(domains.codes[domains.base], minlength=len(domains.levels)) > 0
-    hit = in_base & _level_mask(domains.levels, [row["code"] for row in suspects])
+    codes, levels = factorised
+    in_base = np.bincount(codes[rows & (codes >= 0)], minlength=len(levels)) > 0
+    hit = in_base & _level_mask(levels, [row["code"] for row in suspects])
     if not hit.any() or not sample.warn_once(("undeclared", variable)):
         return
-    found = [row for row in suspects if _level_mask(domains.levels[hit], [row["code"]]).any()]
+    found = [row for row in suspects if _level_mask(levels[hit], [row["code"]]).any()]
     listed = ", ".join(f"{code_text(r['code'])} ({r['label'] or r['reason']}, n={r['count']})"
                        for r in found)
     codes = ", ".join(code_text(r["code"]) for r in found)
     meta = sample.meta
     where = f"{meta.file}, " if meta.file else ""
     warnings.warn(UndeclaredMissingWarning(
-        f"{where}column '{variable}': the {statistic} counts code(s) {listed} as answers, but "
+        f"{where}column '{variable}': {what} counts code(s) {listed} as answers, but "
         "they look like non-answers and are not declared user-missing. Declare them: "
         f"survey = survey.replace(meta=survey.meta.with_missing({variable!r}, [{codes}])); "
         f"or, if they are real answers: survey.meta.count_as_answer({variable!r}, [{codes}])."),
-        stacklevel=4)
+        stacklevel=_outside_package())
+
+
+def _outside_package() -> int:
+    """The ``stacklevel`` of the first caller outside surveytools (the user's line)."""
+    package = str(Path(__file__).resolve().parents[1])
+    frame, level = sys._getframe(1), 1
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _level_mask(levels: np.ndarray, codes) -> np.ndarray:
