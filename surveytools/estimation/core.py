@@ -23,7 +23,7 @@ Examples
 >>> cells = Cells(group=np.zeros(4, np.int64), n_groups=1, rows=np.arange(4),
 ...               columns=np.zeros(4, np.int64), values=s.data["y"].to_numpy(float),
 ...               column_group=np.zeros(1, np.int64))
->>> r = compute(s._prepared, cells, ratio=True)
+>>> r = compute(s.sample.prepared, cells, ratio=True)
 >>> float(r.estimate[0])
 2.6666666666666665
 """

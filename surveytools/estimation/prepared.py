@@ -7,7 +7,7 @@ Survey caches the result, so repeated estimates pay nothing.
 Examples
 --------
 >>> import pandas as pd, surveytools as st
->>> df = pd.DataFrame({"wt": [1.0, 1, 2, 2], "s": [1, 1, 2, 2], "c": [1, 2, 1, 2]})
+>>> df = pd.DataFrame({"wt": [1.0, 1, 2, 2], "s": [1, 1, 2, 2], "c": [1, 2, 3, 4]})
 >>> p = st.Survey(df, st.Design(weight="wt", strata="s", psu="c")).sample.prepared
 >>> p.n_strata, p.n_psu_total, p.psus_per_stratum.tolist()
 (2, 4, [2, 2])

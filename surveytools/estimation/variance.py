@@ -18,7 +18,7 @@ Examples
 --------
 >>> import numpy as np, pandas as pd, surveytools as st
 >>> df = pd.DataFrame({"wt": [1.0, 1, 1, 1], "s": [1, 1, 2, 2], "c": [1, 2, 3, 4]})
->>> p = st.Survey(df, st.Design(weight="wt", strata="s", psu="c"))._prepared
+>>> p = st.Survey(df, st.Design(weight="wt", strata="s", psu="c")).sample.prepared
 >>> taylor_covariance(p, np.array([1.0, -1.0, 2.0, 0.0]))
 array([[8.]])
 """
@@ -186,7 +186,7 @@ def degrees_of_freedom(prepared: PreparedDesign, group: np.ndarray,
     --------
     >>> import pandas as pd, surveytools as st
     >>> df = pd.DataFrame({"wt": [1.0] * 4, "s": [1, 1, 2, 2], "c": [1, 2, 3, 4]})
-    >>> p = st.Survey(df, st.Design(weight="wt", strata="s", psu="c"))._prepared
+    >>> p = st.Survey(df, st.Design(weight="wt", strata="s", psu="c")).sample.prepared
     >>> degrees_of_freedom(p, np.array([0, 0, 1, -1]), 2)
     (array([1, 0]), 1.0)
     """

@@ -1,25 +1,11 @@
-"""Trackers: several waves read through a TOML manifest and harmonised.
+"""Trackers: the harmonised waves of one manifest, as an immutable :class:`Tracker`.
 
-:func:`read_waves` parses the manifest, reads every wave with
-:func:`surveytools.io.load` (so the parsed-file cache applies), harmonises
-the waves (:mod:`surveytools.harmonise`) and returns a :class:`Tracker`.
-
-The manifest (``data/tracker/waves.toml`` is an example)::
-
-    [tracker]          name, description, shared_respondents (default false)
-    [small_base]       suppress_below, flag_below (default 50, 100)
-    [design]           Design fields for every wave: weight, strata, psu, fpc,
-                       lonely_psu (or replicate_weights, method, rho, scale,
-                       rscales, mse for a ReplicateDesign)
-    [[waves]]          label (text), file (relative to the manifest's folder),
-                       fieldwork_start, fieldwork_end (TOML dates), optional
-                       codebook (CSV waves; default <name>.codebook.json) and
-                       encoding; waves listed in time order
-    [waves.design]     fields overriding [design] for this wave
-    [waves.rename]     name in this wave's file = "harmonised name"
-    [waves.recode.X]   "old code" = new code, for harmonised column X (after renames)
-
-Any other key is a ManifestError naming the manifest and the key.
+This module owns the multi-wave object and stacking.  :func:`read_waves`
+parses the manifest (:mod:`surveytools.waves.manifest`), reads every wave
+with :func:`surveytools.loading.read.load` (so the parsed-file cache
+applies), harmonises the waves (:mod:`surveytools.waves.harmonise`) and
+returns a :class:`Tracker`.  A Tracker cannot be changed after it is made:
+its properties are read-only and its mappings are read-only views.
 
 Examples
 --------
@@ -33,61 +19,27 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..loading.codebook import codebook_path
 from ..core.design import AnyDesign, Design, ReplicateDesign
-from ..core.errors import DesignError, HarmonisationError, ManifestError
-from .harmonise import REPORT_COLUMNS, WaveData, harmonise
-from ..loading.read import file_format, load
+from ..core.errors import HarmonisationError, ManifestError
+from ..core.nonanswers import AUDIT_COLUMNS, audit
+from ..core.schema import did_you_mean
 from ..core.meta import Metadata, MissingSpec, code_text
-from ..core.smallbase import DEFAULT_RULE, SmallBaseRule
+from ..loading.read import load
 from ..survey import Survey
+from .harmonise import REPORT_COLUMNS, WaveData, harmonise
+from .manifest import parse_manifest
+from .missing import fix_lines
 
-_TOP = {"tracker", "small_base", "design", "waves"}
-_TRACKER = {"name", "description", "shared_respondents"}
-_SMALL_BASE = {"suppress_below", "flag_below"}
-_TAYLOR = {"weight", "strata", "psu", "fpc", "lonely_psu"}
-_REPLICATE = {"weight", "replicate_weights", "method", "rho", "scale", "rscales", "mse"}
-_WAVE = {"label", "file", "fieldwork_start", "fieldwork_end", "codebook", "encoding", "design",
-         "rename", "recode"}
 #: Columns :meth:`Tracker.stacked` adds.
-STACK_COLUMNS = {"wave": "wave", "strata": "wave_stratum", "psu": "wave_psu",
-                 "weight": "wave_weight", "fpc": "wave_fpc"}
-
-
-@dataclass(frozen=True)
-class WaveEntry:
-    """One ``[[waves]]`` table of a manifest, checked."""
-
-    label: str
-    file: Path
-    design: AnyDesign
-    fieldwork: tuple[dt.date | None, dt.date | None] = (None, None)
-    codebook: Path | None = None
-    encoding: str | None = None
-    rename: Mapping[str, str] = field(default_factory=dict)
-    recode: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """A parsed tracker manifest."""
-
-    path: Path
-    waves: tuple[WaveEntry, ...]
-    name: str | None = None
-    description: str | None = None
-    shared_respondents: bool = False
-    small_base: SmallBaseRule = DEFAULT_RULE
+STACK_COLUMNS = MappingProxyType({"wave": "wave", "strata": "wave_stratum", "psu": "wave_psu",
+                                  "weight": "wave_weight", "fpc": "wave_fpc"})
 
 
 def read_waves(manifest, *, cache: bool = True) -> "Tracker":
@@ -98,7 +50,7 @@ def read_waves(manifest, *, cache: bool = True) -> "Tracker":
     manifest : str or Path
         The TOML manifest; wave files are relative to its folder.
     cache : bool
-        Use the parsed-file cache (:mod:`surveytools.cache`).
+        Use the parsed-file cache (:mod:`surveytools.loading.cache`).
 
     Returns
     -------
@@ -123,6 +75,7 @@ def read_waves(manifest, *, cache: bool = True) -> "Tracker":
                            cache=cache)
         loaded.append(WaveData(entry.label, entry.file, frame, meta, entry.rename, entry.recode))
     harmonised, report = harmonise(loaded, manifest=spec.path)
+    declared = []
     surveys = {}
     for entry, wave in zip(spec.waves, harmonised):
         start, end = entry.fieldwork
@@ -130,14 +83,43 @@ def read_waves(manifest, *, cache: bool = True) -> "Tracker":
                  "fieldwork_start": start and start.isoformat(),
                  "fieldwork_end": end and end.isoformat()}
         meta = wave.meta.replace(wave=entry.label, notes=notes)
+        for rules in (spec.missing, entry.missing):
+            meta, rows = rules.apply(meta, wave.frame, wave=entry.label, skip=entry.design.columns)
+            declared += rows
         surveys[entry.label] = Survey(wave.frame, entry.design, meta, small_base=spec.small_base)
+    _check_declared_columns(spec, surveys)
+    if declared:
+        report = pd.concat([report, pd.DataFrame(declared, columns=list(REPORT_COLUMNS))],
+                           ignore_index=True)
     return Tracker(surveys, shared_respondents=spec.shared_respondents,
                    fieldwork={w.label: w.fieldwork for w in spec.waves}, report=report,
-                   name=spec.name, description=spec.description, manifest=spec.path)
+                   name=spec.name, description=spec.description, manifest=spec.path,
+                   breaks={w.label: w.break_reason for w in spec.waves if w.break_reason},
+                   changed_questions={w.label: w.changed_questions for w in spec.waves
+                                      if w.changed_questions},
+                   catalogue=spec.catalogue, breakdowns=spec.breakdowns)
+
+
+def _check_declared_columns(spec, surveys: Mapping[str, Survey]) -> None:
+    """A [missing] or [waves.changed_questions] entry naming no column of any wave is
+    a typo: an error, not a declaration silently ignored."""
+    columns = set().union(*(s.data.columns for s in surveys.values()))
+    named = [(rules.source, column) for rules in (spec.missing, *(w.missing for w in spec.waves))
+             for column in (*rules.variables, *rules.count_as_answer)]
+    named += [(f"[waves.changed_questions] of wave {w.label!r}", q)
+              for w in spec.waves for q in w.changed_questions]
+    for where, column in named:
+        if column not in columns:
+            hint = did_you_mean(column, columns)
+            raise ManifestError(
+                f"{where} names a variable that no wave has", file=spec.path, column=column,
+                expected="a harmonised column name (after [waves.rename])",
+                found=f"no column {column!r} in any wave",
+                hint=(hint + " " if hint else "") + "check the spelling, or remove the line")
 
 
 class Tracker:
-    """The waves of a tracker, in time order, harmonised.
+    """The waves of a tracker, in time order, harmonised; immutable.
 
     Parameters
     ----------
@@ -151,6 +133,17 @@ class Tracker:
         The harmonisation report (``variable, wave, issue, detail``).
     name, description : str, optional
     manifest : Path, optional
+    breaks : mapping of label -> reason, optional
+        Waves that cannot be compared with the wave before them, and why
+        (``comparable_with_previous = false`` in the manifest).
+    changed_questions : mapping of label -> {question: reason}, optional
+        Questions that cannot be compared with the wave before (a wording change).
+    catalogue, breakdowns : Path, optional
+        The indicator catalogue and breakdowns the manifest names (default:
+        ``indicators.toml`` and ``breakdowns.toml`` beside it).
+
+    Every attribute is a read-only property; mappings are read-only views and
+    the report is handed out as a copy.  :meth:`replace` returns a changed copy.
 
     Examples
     --------
@@ -159,22 +152,60 @@ class Tracker:
     >>> t = Tracker({"2023": a, "2024": a})
     >>> t.names, len(t), len(t.stacked())
     (('2023', '2024'), 2, 4)
+    >>> t.replace(name="Pilot").name, t.name
+    ('Pilot', None)
     """
+
+    __slots__ = ("_waves", "_shared", "_fieldwork", "_report", "_name", "_description",
+                 "_manifest", "_breaks", "_changed", "_catalogue", "_breakdowns")
 
     def __init__(self, waves: Mapping[str, Survey], *, shared_respondents: bool = False,
                  fieldwork: Mapping | None = None, report: pd.DataFrame | None = None,
                  name: str | None = None, description: str | None = None,
-                 manifest: Path | None = None) -> None:
+                 manifest: Path | None = None, breaks: Mapping[str, str] | None = None,
+                 changed_questions: Mapping[str, Mapping[str, str]] | None = None,
+                 catalogue: Path | None = None, breakdowns: Path | None = None) -> None:
         for label, survey in waves.items():
             if not isinstance(survey, Survey):
                 raise TypeError(f"wave {label!r} must be a Survey, not {type(survey).__name__}")
-        self._waves = MappingProxyType(dict(waves))
-        self._shared = bool(shared_respondents)
-        self._fieldwork = MappingProxyType(
-            {label: tuple((fieldwork or {}).get(label, (None, None))) for label in self._waves})
-        self._report = (report if report is not None
-                        else pd.DataFrame(columns=list(REPORT_COLUMNS))).copy()
-        self.name, self.description, self.manifest = name, description, manifest
+        state = {
+            "_waves": MappingProxyType(dict(waves)),
+            "_shared": bool(shared_respondents),
+            "_fieldwork": MappingProxyType(
+                {label: tuple((fieldwork or {}).get(label, (None, None))) for label in waves}),
+            "_report": (report if report is not None
+                        else pd.DataFrame(columns=list(REPORT_COLUMNS))).copy(),
+            "_name": name, "_description": description, "_manifest": manifest,
+            "_breaks": MappingProxyType(dict(breaks or {})),
+            "_changed": MappingProxyType({label: MappingProxyType(dict(questions))
+                                          for label, questions in (changed_questions or {}).items()}),
+            "_catalogue": catalogue, "_breakdowns": breakdowns,
+        }
+        for slot, value in state.items():
+            object.__setattr__(self, slot, value)
+
+    def __setattr__(self, name: str, value) -> None:
+        raise AttributeError(f"a Tracker cannot be changed (setting {name!r}); "
+                             "use tracker.replace(...) for a changed copy")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a Tracker cannot be changed (deleting {name!r})")
+
+    def replace(self, **changes) -> "Tracker":
+        """A copy with ``changes`` (any constructor argument); the original is unchanged.
+
+        Fieldwork dates follow the wave labels of the new ``waves``.
+        """
+        current = {"waves": self._waves, "shared_respondents": self._shared,
+                   "fieldwork": self._fieldwork, "report": self._report, "name": self._name,
+                   "description": self._description, "manifest": self._manifest,
+                   "breaks": self._breaks, "changed_questions": self._changed,
+                   "catalogue": self._catalogue, "breakdowns": self._breakdowns}
+        unknown = sorted(set(changes) - set(current))
+        if unknown:
+            raise TypeError(f"Tracker.replace() got unknown fields {unknown}; "
+                            f"the fields are {', '.join(current)}")
+        return Tracker(**{**current, **changes})
 
     # -- the waves ------------------------------------------------------------
     @property
@@ -184,17 +215,98 @@ class Tracker:
 
     @property
     def shared_respondents(self) -> bool:
+        """True when the waves re-interview the same people (a panel)."""
         return self._shared
 
     @property
     def fieldwork(self) -> Mapping[str, tuple[dt.date | None, dt.date | None]]:
-        """Label -> (first day, last day) of fieldwork."""
+        """Label -> (first day, last day) of fieldwork (a read-only mapping)."""
         return self._fieldwork
 
     @property
     def report(self) -> pd.DataFrame:
         """The harmonisation report: ``variable, wave, issue, detail`` (a copy)."""
         return self._report.copy()
+
+    @property
+    def name(self) -> str | None:
+        """The tracker's name (``[tracker] name`` of the manifest)."""
+        return self._name
+
+    @property
+    def description(self) -> str | None:
+        """The tracker's description (``[tracker] description`` of the manifest)."""
+        return self._description
+
+    @property
+    def manifest(self) -> Path | None:
+        """The manifest the waves were read through (its folder holds the catalogue)."""
+        return self._manifest
+
+    @property
+    def catalogue(self) -> Path | None:
+        """The indicator catalogue file: ``[tracker] catalogue`` of the manifest, else
+        ``indicators.toml`` beside it when that exists, else None."""
+        return self._catalogue or self._beside_manifest("indicators.toml")
+
+    @property
+    def breakdowns(self) -> Path | None:
+        """The breakdowns file: ``[tracker] breakdowns``, else ``breakdowns.toml``
+        beside the manifest when that exists, else None."""
+        return self._breakdowns or self._beside_manifest("breakdowns.toml")
+
+    def _beside_manifest(self, name: str) -> Path | None:
+        if self._manifest is None:
+            return None
+        path = Path(self._manifest).parent / name
+        return path if path.is_file() else None
+
+    @property
+    def breaks(self) -> Mapping[str, str]:
+        """Wave label -> why it cannot be compared with the wave before (read-only)."""
+        return self._breaks
+
+    def not_comparable(self, before: str, after: str, question: str | None = None) -> str | None:
+        """Why wave ``after`` cannot be compared with the earlier wave ``before`` (for
+        ``question``), or None when it can: a series break at any wave after
+        ``before`` up to ``after``, or a change to the question there.
+
+        Examples
+        --------
+        >>> import pandas as pd, surveytools as st
+        >>> a = st.Survey(pd.DataFrame({"w": [1.0], "q": [1]}), st.Design(weight="w"))
+        >>> t = Tracker({"2019": a, "2023": a}, breaks={"2023": "moved online"})
+        >>> t.not_comparable("2019", "2023"), t.not_comparable("2023", "2023")
+        ('moved online', None)
+        """
+        names = self.names
+        for label in names[names.index(before) + 1: names.index(after) + 1]:
+            if label in self._breaks:
+                return self._breaks[label]
+            if question is not None and question in self._changed.get(label, {}):
+                return self._changed[label][question]
+        return None
+
+    def missing_audit(self) -> pd.DataFrame:
+        """Every code, in every wave, that looks like a non-answer but is counted as an
+        answer (:func:`surveytools.core.nonanswers.audit`; design columns left out).
+
+        Columns ``wave, variable, code, label, count, reason``; empty when every
+        non-answer is declared. :func:`missing_fix` gives the manifest lines.
+        """
+        parts = []
+        for label, survey in self.items():
+            columns = [c for c in survey.data.columns if c not in survey.design.columns]
+            found = audit(survey.data, survey.meta, columns=columns)
+            parts.append(found.assign(wave=label))
+        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        return frame.reindex(columns=["wave", *AUDIT_COLUMNS])
+
+    def missing_fix(self) -> str:
+        """The manifest lines that declare every code of :meth:`missing_audit` missing
+        (tracker-wide: codes are harmonised), for the analyst to check and paste."""
+        found = self.missing_audit()
+        return fix_lines(found.drop_duplicates(["variable", "code"])) if len(found) else ""
 
     def __getitem__(self, label: str) -> Survey:
         try:
@@ -351,170 +463,3 @@ def _check_same(designs: Mapping[str, AnyDesign], field_name: str, manifest) -> 
             found=", ".join(f"{k}: {getattr(d, field_name)}" for k, d in designs.items()),
             hint=f"set {field_name} in the manifest's [design] only",
         )
-
-
-# -- the manifest ---------------------------------------------------------------
-def parse_manifest(path) -> Manifest:
-    """Read and check a tracker manifest (TOML).
-
-    Every fault is a ManifestError naming the manifest and the key.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ManifestError("manifest not found", file=path, expected="a TOML manifest",
-                            found="a folder" if path.is_dir() else "no such file",
-                            hint="check the path, e.g. data/tracker/waves.toml")
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ManifestError("the manifest is not valid TOML", file=path, found=str(error),
-                            hint="fix the TOML syntax at the line given") from None
-    _keys(doc, _TOP, path, "the top level")
-    tracker = _table(doc, "tracker", path)
-    _keys(tracker, _TRACKER, path, "[tracker]")
-    small = _table(doc, "small_base", path)
-    _keys(small, _SMALL_BASE, path, "[small_base]")
-    try:
-        rule = SmallBaseRule(**small)
-    except ManifestError as error:
-        raise ManifestError(f"[small_base]: {error.message}", file=path, found=error.found,
-                            hint=error.hint) from None
-    shared = tracker.get("shared_respondents", False)
-    if not isinstance(shared, bool):
-        raise ManifestError("[tracker] shared_respondents must be true or false", file=path,
-                            expected="true or false", found=repr(shared))
-    default_design = _table(doc, "design", path)
-    waves = doc.get("waves")
-    if not isinstance(waves, list) or not waves:
-        raise ManifestError("the manifest lists no waves", file=path,
-                            expected="one [[waves]] table per wave, in time order",
-                            found=repr(waves)[:40], hint='add [[waves]] label = "2024" file = ...')
-    entries = tuple(_wave(i, w, default_design, path) for i, w in enumerate(waves, start=1))
-    _check_labels_and_order(entries, path)
-    return Manifest(path=path, waves=entries, name=tracker.get("name"),
-                    description=tracker.get("description"), shared_respondents=shared,
-                    small_base=rule)
-
-
-def _wave(number: int, table, default_design: dict, path: Path) -> WaveEntry:
-    where = f"[[waves]] number {number}"
-    if not isinstance(table, dict):
-        raise ManifestError(f"{where} must be a table", file=path, found=repr(table)[:40])
-    label = table.get("label")
-    if not isinstance(label, str) or not label:
-        raise ManifestError(f"{where}: label must be text", file=path,
-                            expected='label = "2024" (quoted)', found=repr(label))
-    where = f"wave {label!r} ({where})"
-    _keys(table, _WAVE, path, where)
-    file = _path(table, "file", path, where, required=True)
-    file_format(file)  # an unknown extension fails here, naming the file
-    codebook = _path(table, "codebook", path, where, required=False)
-    if codebook is None and file_format(file) == "csv":
-        codebook = codebook_path(file)
-        if not codebook.is_file():
-            raise ManifestError(f"{where}: the CSV's codebook is missing", file=path,
-                                expected=f"{codebook}", found="no such file",
-                                hint="add codebook = \"...\" to the wave, or write the codebook")
-    fieldwork = tuple(_date(table, key, path, where) for key in ("fieldwork_start",
-                                                                   "fieldwork_end"))
-    if None not in fieldwork and fieldwork[1] < fieldwork[0]:
-        raise ManifestError(f"{where}: fieldwork ends before it starts", file=path,
-                            expected="fieldwork_end >= fieldwork_start",
-                            found=f"{fieldwork[0]} to {fieldwork[1]}")
-    encoding = table.get("encoding")
-    if encoding is not None and not isinstance(encoding, str):
-        raise ManifestError(f"{where}: encoding must be text", file=path, found=repr(encoding))
-    rename = _table(table, "rename", path, where)
-    for old, new in rename.items():
-        if not isinstance(new, str) or not new:
-            raise ManifestError(f"{where} [waves.rename]: the new name must be text", file=path,
-                                column=old, expected=f'{old} = "harmonised_name"',
-                                found=repr(new))
-    if len(set(rename.values())) < len(rename):
-        raise ManifestError(f"{where} [waves.rename] gives two columns the same name", file=path,
-                            found=repr(rename), hint="each harmonised name may appear once")
-    recode = _table(table, "recode", path, where)
-    for column, mapping in recode.items():
-        if not isinstance(mapping, dict) or not mapping:
-            raise ManifestError(f"{where} [waves.recode.{column}] must be a table of codes",
-                                file=path, column=column, expected='"old code" = new code',
-                                found=repr(mapping)[:40])
-    design = _design({**default_design, **_table(table, "design", path, where)}, path, where)
-    return WaveEntry(label=label, file=file, design=design, fieldwork=fieldwork,
-                     codebook=codebook, encoding=encoding, rename=rename, recode=recode)
-
-
-def _design(fields: dict, path: Path, where: str) -> AnyDesign:
-    replicate = "replicate_weights" in fields
-    allowed = _REPLICATE if replicate else _TAYLOR
-    _keys(fields, allowed, path, f"{where} [design]")
-    if "weight" not in fields:
-        raise ManifestError(f"{where}: the design has no weight", file=path,
-                            expected='weight = "column" in [design] or [waves.design]',
-                            found="no weight", hint="name the final weight column")
-    try:
-        return ReplicateDesign(**fields) if replicate else Design(**fields)
-    except DesignError as error:
-        raise ManifestError(f"{where} [design]: {error.message}", file=path,
-                            expected=error.expected, found=error.found, hint=error.hint) from None
-
-
-def _check_labels_and_order(entries: tuple[WaveEntry, ...], path: Path) -> None:
-    labels = [e.label for e in entries]
-    duplicated = sorted({x for x in labels if labels.count(x) > 1})
-    if duplicated:
-        raise ManifestError("two waves have the same label", file=path,
-                            expected="a different label for every wave",
-                            found=", ".join(duplicated))
-    starts = [(e.label, e.fieldwork[0]) for e in entries if e.fieldwork[0] is not None]
-    for (before, a), (after, b) in zip(starts, starts[1:]):
-        if b < a:
-            raise ManifestError("the waves are not listed in time order", file=path,
-                                expected=f"wave {after!r} to start after wave {before!r}",
-                                found=f"{after} starts {b}, {before} starts {a}",
-                                hint="list [[waves]] from the earliest to the latest")
-
-
-def _keys(table: dict, allowed: set, path: Path, where: str) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise ManifestError(
-            f"unknown key in {where}", file=path, column=None,
-            expected="one of " + ", ".join(sorted(allowed)), found=", ".join(unknown),
-            hint="check the spelling (see data/tracker/waves.toml for the format)",
-        )
-
-
-def _table(parent: dict, key: str, path: Path, where: str = "the manifest") -> dict:
-    value = parent.get(key, {})
-    if not isinstance(value, dict):
-        raise ManifestError(f"{where}: {key} must be a table", file=path,
-                            expected=f"[{key}] with key = value lines", found=repr(value)[:40])
-    return value
-
-
-def _path(table: dict, key: str, path: Path, where: str, *, required: bool) -> Path | None:
-    value = table.get(key)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value:
-        raise ManifestError(f"{where}: {key} must be a file name", file=path,
-                            expected=f'{key} = "file name" (relative to {path.parent})',
-                            found=repr(value))
-    resolved = path.parent / value
-    if not resolved.is_file():
-        raise ManifestError(f"{where}: the {key} named in the manifest does not exist",
-                            file=path, expected=f"a file at {resolved}", found="no such file",
-                            hint=f"file names are relative to the manifest's folder {path.parent}")
-    return resolved
-
-
-def _date(table: dict, key: str, path: Path, where: str) -> dt.date | None:
-    value = table.get(key)
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-        raise ManifestError(f"{where}: {key} must be a date", file=path,
-                            expected=f"{key} = 2024-05-13 (a TOML date, without quotes)",
-                            found=repr(value))
-    return value
