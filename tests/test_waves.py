@@ -226,8 +226,8 @@ def test_a_recode_code_of_the_wrong_type(tmp_path):
 
 
 @pytest.mark.parametrize("head, waves, pattern", [
-    ("colour = 1", None, r"unknown key in \[tracker\]; expected one of description, name, "
-                         r"shared_respondents, found colour"),
+    ("colour = 1", None, r"unknown key in \[tracker\]; expected one of breakdowns, catalogue, "
+                         r"description, name, shared_respondents, found colour"),
     ("", ['label = "2024"\nfile = "a.sav"\nrenames = {}\n'],
      r"unknown key in wave '2024' \(\[\[waves\]\] number 1\).*found renames"),
     ("", ['label = "2024"\nfile = "missing.sav"\n'],
@@ -296,6 +296,86 @@ def test_a_csv_wave_without_its_codebook(tmp_path):
     path = manifest(tmp_path, ['label = "2024"\nfile = "w.csv"\n'])
     with pytest.raises(ManifestError, match=r"the CSV's codebook is missing; expected "
                                             r".*w.codebook.json"):
+        st.read_waves(path)
+
+
+def test_a_tracker_cannot_be_changed_and_no_method_changes_it(tracker_files):
+    path, _ = tracker_files
+    tracker = st.read_waves(path)
+    surveys = dict(tracker.items())
+
+    def state():
+        return {"names": tracker.names, "fieldwork": dict(tracker.fieldwork),
+                "report": tracker.report, "name": tracker.name,
+                "description": tracker.description, "manifest": tracker.manifest,
+                "shared": tracker.shared_respondents,
+                "data": {label: s.data.copy() for label, s in tracker.items()},
+                "designs": {label: s.design for label, s in tracker.items()}}
+
+    def assert_unchanged(before):
+        after = state()
+        for key in ("names", "fieldwork", "name", "description", "manifest", "shared", "designs"):
+            assert after[key] == before[key], key
+        pd.testing.assert_frame_equal(after["report"], before["report"])
+        for label, frame in before["data"].items():
+            pd.testing.assert_frame_equal(after["data"][label], frame)
+        assert all(tracker[label] is survey for label, survey in surveys.items())
+
+    before = state()
+    # every method and property, with its result changed where it can be
+    for frame, row, column in ((tracker.report, 0, "issue"), (tracker.codebook(), "weight", "label"),
+                               (tracker.stacked().data, 0, "wave")):
+        frame.loc[row, column] = "changed"
+    list(tracker), list(reversed(tracker)), len(tracker), "2021" in tracker, repr(tracker)
+    tracker["2021"], tracker.names, tracker.fieldwork
+    copy = tracker.replace(name="Other", waves={k: surveys[k] for k in ("2021", "2022")})
+    assert copy.name == "Other" and copy.names == ("2021", "2022")
+    assert copy.fieldwork == {k: tracker.fieldwork[k] for k in ("2021", "2022")}
+    assert copy.manifest == tracker.manifest and copy.report.equals(tracker.report)
+    assert_unchanged(before)
+    # nothing can be set, deleted or added
+    for name in ("name", "description", "manifest", "names", "fieldwork", "report",
+                 "shared_respondents", "_waves", "extra"):
+        with pytest.raises(AttributeError, match="cannot be changed"):
+            setattr(tracker, name, None)
+    with pytest.raises(AttributeError, match="cannot be changed"):
+        del tracker.name
+    with pytest.raises(TypeError):
+        tracker.fieldwork["2021"] = (None, None)
+    with pytest.raises(TypeError):
+        tracker._waves["2021"] = surveys["2022"]  # the private state is read-only too
+    with pytest.raises(TypeError, match="unknown fields"):
+        tracker.replace(label="x")
+    assert not hasattr(tracker, "__dict__")
+    assert_unchanged(before)
+
+
+def test_the_manifest_is_parsed_into_frozen_entries(tracker_files):
+    from surveytools.waves.manifest import parse_manifest
+
+    path, _ = tracker_files
+    spec = parse_manifest(path)
+    assert [w.label for w in spec.waves] == ["2021", "2022", "2023", "2024"]
+    first = spec.waves[0]
+    assert first.rename == {"trust_government": "trust_govt"}
+    assert first.recode["ai_benefits"] == {"1": 2, "2": 3, "3": 4}
+    with pytest.raises(TypeError):
+        first.rename["x"] = "y"
+    with pytest.raises(TypeError):
+        first.recode["ai_benefits"]["1"] = 5
+    with pytest.raises(AttributeError):
+        first.label = "2020"
+
+
+def test_a_misspelt_manifest_key_gets_a_suggestion(tmp_path):
+    write_wave(tmp_path / "a.sav", old=False)
+    path = manifest(tmp_path, [wave_entry("2024", "a.sav", 'fieldwork_stat = 2024-01-01\n')])
+    with pytest.raises(ManifestError) as err:
+        st.read_waves(path)
+    assert err.value.column == "fieldwork_stat"
+    assert err.value.hint.startswith("did you mean 'fieldwork_start'")
+    path.write_bytes(path.read_bytes().replace(b"Test tracker", "Test tr\u00e4cker".encode("latin-1")))
+    with pytest.raises(ManifestError, match=r"waves.toml: the manifest is not UTF-8 text.*line 2"):
         st.read_waves(path)
 
 
