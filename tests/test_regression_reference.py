@@ -1,8 +1,12 @@
 """Design-based logistic regression against R's svyglm(family = quasibinomial()).
 
-Reference values: tests/reference/regression/svyglm_reference.R (R 4.2.2,
-survey 4.1.1; the version line heads the CSV), fitted with glm.control(epsilon
-= 1e-14) so that R's coefficients are converged to machine precision.
+Reference values, next to the scripts that wrote them (the R and survey
+versions head each CSV, the R call is in ``r_call``):
+tests/reference/regression/svyglm_reference.R -> svyglm_reference.csv (api
+and nhanes data) and tests/reference/regression/tracker_svyglm.R ->
+tracker_svyglm.csv (the example tracker's wave 2024, with its weights and
+raked by ../weighting/tracker_raked.R).  Fitted with glm.control(epsilon =
+1e-14) so that R's coefficients are converged to machine precision.
 Odds-ratio intervals are R's exp(confint(m, ddf = m$df.residual)).
 """
 
@@ -14,7 +18,6 @@ import pandas as pd
 import pytest
 
 import surveytools as st
-from surveytools.weighting.rake import read_targets
 
 HERE = Path(__file__).parent / "reference"
 REF = pd.concat([pd.read_csv(HERE / "regression" / name, comment="#")
@@ -25,7 +28,7 @@ NHANES = pd.read_csv(HERE / "regression" / "nhanes.csv")
 # Wave 2024 of the example tracker (tests/reference/weighting/make_tracker_slice.py); 98 = "Don't know"
 TRACKER = st.Survey(pd.read_csv(HERE / "weighting" / "tracker2024_slice.csv"),
                     st.Design(weight="weight"), st.Metadata(missing={"trust_nhs": [98]}))
-TRACKER_TARGETS = read_targets(HERE / "weighting" / "tracker_targets.toml")
+TRACKER_TARGETS = HERE / "weighting" / "tracker_targets.toml"  # read by st.read_targets
 DRIVERS = "I(trust_nhs >= 7) ~ C(age_band) + C(digital_familiarity)"
 API = "I(sch_wide == 'Yes') ~ ell + meals + stype"
 CLUS1_DESIGN = st.Design(weight="pw", psu="dnum", fpc="fpc")
@@ -72,7 +75,8 @@ FITS = {
         "HI_CHOL ~ C(race) + agecat + RIAGENDR"),
     "tracker_weight": lambda: st.logit(TRACKER, DRIVERS),
     "tracker_raked": lambda: st.logit(
-        st.rake(TRACKER.replace(design=st.Design(weight="design_weight")), TRACKER_TARGETS), DRIVERS),
+        st.rake(TRACKER.replace(design=st.Design(weight="design_weight")),
+                st.read_targets(TRACKER_TARGETS)), DRIVERS),
 }
 
 

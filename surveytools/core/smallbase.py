@@ -32,7 +32,7 @@ OK = "ok"
 #: blanked when the base is suppressed.  ``n`` and ``weighted_n`` stay: the
 #: size of the base is what explains the gap.
 ESTIMATE_COLUMNS = (
-    "estimate", "se", "ci_low", "ci_high", "deff", "n_eff", "cv",
+    "estimate", "se", "ci_low", "ci_high", "df", "deff", "n_eff", "cv",
     "before", "after", "change", "change_se", "change_p", "change_ci_low", "change_ci_high",
     "change_significant", "difference", "difference_se", "t", "p_value", "p_adjusted", "letters",
 )

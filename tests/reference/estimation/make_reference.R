@@ -72,6 +72,9 @@ reps <- list(
   brr = as.svrepdesign(nh2, type = "BRR"),
   fay = as.svrepdesign(nh2, type = "Fay", fay.rho = 0.3),
   boot = as.svrepdesign(clus1, type = "bootstrap", replicates = 50))
+rep_calls <- c(jk1 = "as.svrepdesign(clus1, type = 'JK1')", jkn = "as.svrepdesign(jkn_base, type = 'JKn')",
+               brr = "as.svrepdesign(nh2, type = 'BRR')", fay = "as.svrepdesign(nh2, type = 'Fay', fay.rho = 0.3)",
+               boot = "as.svrepdesign(clus1, type = 'bootstrap', replicates = 50)")
 rep_source <- c(jk1 = "apiclus1", jkn = "apistrat", brr = "nhanes2", fay = "nhanes2", boot = "apiclus1")
 scales <- list()
 for (nm in names(reps)) {
@@ -80,7 +83,9 @@ for (nm in names(reps)) {
   write.csv(as.data.frame(rw), file.path(inputs, paste0("repweights_", nm, ".csv")), row.names = FALSE)
   scales[[nm]] <- data.frame(design = nm, data = rep_source[[nm]], scale = fmt(reps[[nm]]$scale),
                              rscales = paste(fmt(reps[[nm]]$rscales), collapse = " "),
-                             mse = reps[[nm]]$mse, type = reps[[nm]]$type, degf = degf(reps[[nm]]))
+                             mse = reps[[nm]]$mse, type = reps[[nm]]$type, degf = degf(reps[[nm]]),
+                             call = sprintf("r <- %s; r$scale, r$rscales, r$mse, r$type, degf(r)", rep_calls[[nm]]),
+                             r_version = RV, survey_version = SV)
 }
 write.csv(do.call(rbind, scales), file.path(here, "replicate_designs.csv"), row.names = FALSE)
 rep_jk1 <- reps$jk1; rep_jkn <- reps$jkn; rep_brr <- reps$brr; rep_fay <- reps$fay; rep_boot <- reps$boot

@@ -2,7 +2,9 @@
 # on the api data, then svymean/svytotal SEs of the raked designs.
 # Run from this folder:  Rscript rake_api.R
 # Writes apiclus1.csv, apistrat.csv (inputs, '.' in names -> '_') and
-# rake_api_weights.csv, rake_api_estimates.csv (17 significant digits).
+# rake_api_weights.csv, rake_api_estimates.csv, rake_api_jk1_design.csv (17
+# significant digits; the first line holds R.version.string and the survey
+# version; the call is in r_call, or in the weights file's second line).
 suppressPackageStartupMessages(library(survey))
 data(api)
 versions <- sprintf("# %s; survey %s", R.version.string, packageVersion("survey"))
@@ -67,7 +69,10 @@ for (case in names(cases)) {
     se = fmt(c(SE(m), SE(a), SE(t))),
     r_call = sprintf("svymean(~api00 + enroll / ~awards), svytotal(~enroll) on %s", cases[[case]]$call))
 }
-writeLines(versions, "rake_api_weights.csv")
+writeLines(c(versions, paste(
+  "# call: weights(d, 'sampling') (and weights(d, 'analysis') for replicates) of each case's design d",
+  "as in rake_api_estimates.csv's r_call; case clus1_jk1_initial: weights(as.svrepdesign(dclus1, type = 'JK1'), 'analysis')")),
+  "rake_api_weights.csv")
 suppressWarnings(write.table(do.call(rbind, weights_out), "rake_api_weights.csv", sep = ",",
                              row.names = FALSE, append = TRUE, quote = TRUE))
 writeLines(versions, "rake_api_estimates.csv")
