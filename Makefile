@@ -34,7 +34,7 @@ system-deps:
 
 # Build the indicator-cube cache first, so each dashboard starts in about a second.
 serve: setup
-	$(BIN)/python -m surveytools.presentation.dashboard data/tracker/waves.toml
+	$(BIN)/python -m surveytools.indicators.store data/tracker/waves.toml
 	cd dashboards && ../$(BIN)/voila . --port=$(PORT) --no-browser
 
 notebooks: setup

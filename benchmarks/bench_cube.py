@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import surveytools as st
-from surveytools.indicators.cube import TOTAL, asked, estimate, stacked_cells
+from surveytools.indicators.cells import TOTAL, asked, estimate, stacked_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "data" / "tracker" / "waves.toml"

@@ -4,8 +4,8 @@ On the example tracker (``data/tracker/waves.toml``):
 
 * ``startup_cold_s``: App construction with an empty cube cache (read the
   waves, build and store the indicator cube, draw the first view);
-* ``startup_warm_s``: App construction when the cube is cached (what a Voila
-  kernel does after ``python -m surveytools.presentation.dashboard``);
+* ``startup_warm_s``: App construction when the cube is stored (what a Voila
+  kernel does after ``python -m surveytools.indicators.store``);
 * ``kernel_first_render_s``: a fresh Python process that imports the
   dashboard and builds the app from the cache, as a Voila kernel does
   (median of a few processes);
@@ -94,7 +94,8 @@ def control_values(app) -> list[tuple[str, object]]:
 
 
 def update_times(changes: int) -> list[float]:
-    from surveytools.presentation.dashboard import APPS, CubeCache
+    from surveytools.indicators.store import CubeCache
+    from surveytools.presentation.dashboard import APPS
 
     cubes = CubeCache.from_manifest(MANIFEST)
     times = []

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 import surveytools as st
-from surveytools.weighting.rake import read_targets
+from surveytools.weighting.targets import read_targets
 
 ROOT = Path(__file__).resolve().parents[1]
 TRACKER = ROOT / "data" / "tracker"

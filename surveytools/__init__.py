@@ -36,26 +36,49 @@ __version__ = "0.1.0"
 
 # name -> module that defines it, imported when first asked for.
 _LAZY = {
+    # loading and waves
     "read_wave": "loading.read",
     "write_codebook": "loading.read",
     "read_waves": "waves.tracker",
     "Tracker": "waves.tracker",
+    # estimation
     "Estimate": "estimation.result",
     "chisq": "estimation.association",
     "difference": "estimation.compare",
     "wave_change": "estimation.compare",
+    "logit": "estimation.regression",
+    # weighting
     "rake": "weighting.rake",
+    "RakingReport": "weighting.rake",
     "read_targets": "weighting.targets",
     "Targets": "weighting.targets",
     "weighting_audit": "weighting.audit",
     "margin_audit": "weighting.audit",
     "weight_summary": "weighting.audit",
-    "RakingReport": "weighting.rake",
-    "logit": "estimation.regression",
-    "IndicatorCatalogue": "indicators.cube",
-    "load_indicators": "indicators.cube",
+    # indicators
+    "IndicatorCatalogue": "indicators.catalogue",
+    "Breakdowns": "indicators.catalogue",
+    "load_indicators": "indicators.catalogue_file",
+    "load_breakdowns": "indicators.catalogue_file",
+    "IndicatorCube": "indicators.cube",
     "cube": "indicators.cube",
+    "compare_groups": "indicators.cube",
+    "cached_cube": "indicators.store",
+    "read_release": "indicators.release",
+    "reproduce_release": "indicators.release",
+    "summarise_release": "indicators.release",
+    # scaffolding a tracker from files
+    "scaffold": "scaffold",
+    # presentation
+    "trend_chart": "presentation.plots",
+    "group_chart": "presentation.plots",
+    "heatmap_chart": "presentation.plots",
     "write_tables": "presentation.tables",
+    "export_site": "presentation.export",
+    "App": "presentation.dashboard",
+    "OverviewApp": "presentation.dashboard",
+    "TrustApp": "presentation.dashboard",
+    "AcceptabilityApp": "presentation.dashboard",
 }
 
 __all__ = [

@@ -7,6 +7,8 @@ Subcommands::
 
 Bad input (a manifest that cannot be read, an output path that cannot be
 written) prints one clear message and exits with code 2, without a traceback.
+Both commands take the tracker's cube from the cube store
+(:mod:`surveytools.indicators.store`), so a second run does not estimate again.
 
 Examples
 --------
@@ -22,6 +24,9 @@ import sys
 from pathlib import Path
 
 from .core.errors import FileFormatError, SurveyError
+from .indicators.significance import CORRECTIONS
+from .presentation.export import export_site
+from .presentation.tables import FORMATS, write_tables
 
 EXIT_BAD_INPUT = 2
 
@@ -38,12 +43,13 @@ def _parser() -> argparse.ArgumentParser:
                     "significance letters, bases, notes) of a tracker manifest.")
     tables.add_argument("manifest", metavar="MANIFEST", help="the tracker manifest (waves.toml)")
     tables.add_argument("--out", required=True, help="the .xlsx or .csv file to write")
-    tables.add_argument("--format", choices=("xlsx", "csv"), default=None,
+    tables.add_argument("--format", choices=FORMATS, default=None,
                         help="default: from the --out suffix (xlsx unless it ends in .csv)")
     tables.add_argument("--wave", default=None,
                         help="wave label to tabulate (xlsx default: the latest; csv: every wave)")
-    tables.add_argument("--correction", choices=("bh", "bonferroni", "none"), default="bh",
-                        help="multiple-comparison correction of the letters (default: bh)")
+    tables.add_argument("--correction", choices=CORRECTIONS, default=CORRECTIONS[0],
+                        help=f"multiple-comparison correction of the letters "
+                             f"(default: {CORRECTIONS[0]})")
     tables.set_defaults(handler=_tables)
 
     export = commands.add_parser(
@@ -65,8 +71,6 @@ def _check_manifest(path: str) -> Path:
 
 
 def _tables(args) -> None:
-    import surveytools as st
-
     manifest = _check_manifest(args.manifest)
     out = Path(args.out)
     fmt = args.format or ("csv" if out.suffix.lower() == ".csv" else "xlsx")
@@ -74,18 +78,13 @@ def _tables(args) -> None:
         raise FileFormatError("the output folder does not exist", file=out,
                               expected="an existing folder", found=str(out.parent),
                               hint="create the folder first or choose another --out")
-    tracker = st.read_waves(manifest)
-    written = st.write_tables(tracker, out, format=fmt, wave=args.wave,
-                              correction=args.correction)
+    written = write_tables(manifest, out, format=fmt, wave=args.wave, correction=args.correction)
     print(f"wrote {written}")
 
 
 def _export_dashboard(args) -> None:
-    manifest = _check_manifest(args.manifest)
-    from .presentation.export import export_site
-
-    written = export_site(manifest, Path(args.out))
-    print(f"wrote {written if written is not None else args.out}")
+    written = export_site(_check_manifest(args.manifest), Path(args.out))
+    print(f"wrote {written}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from surveytools.indicators.catalogue import (Indicator, IndicatorCatalogue, load_breakdowns,
-                                   load_indicators)
+from surveytools.indicators.catalogue import Indicator, IndicatorCatalogue
+from surveytools.indicators.catalogue_file import load_breakdowns, load_indicators
 from surveytools.datasets.codebook import QUESTIONS, TRACKER
 from surveytools.core.errors import ManifestError
 from surveytools.core.meta import Metadata, MissingSpec
@@ -66,8 +66,8 @@ INDICATOR = '[[indicator]]\nname = "a"\nquestion = "{q}"\nkind = "{kind}"\n{extr
 
 @pytest.mark.parametrize("text, message", [
     (INDICATOR.format(q="trust_nhs", kind="ratio", extra=""), "unknown kind"),
-    (INDICATOR.format(q="trust_nhs", kind="share", extra=""), "'codes' must be"),
-    (INDICATOR.format(q="trust_nhs", kind="share", extra='codes = ["7"]'), "'codes' must be"),
+    (INDICATOR.format(q="trust_nhs", kind="share", extra=""), "codes must be"),
+    (INDICATOR.format(q="trust_nhs", kind="share", extra='codes = ["7"]'), "codes must be"),
     (INDICATOR.format(q="trust_nhs", kind="share", extra="codes = [7, 7]"), "a code twice"),
     (INDICATOR.format(q="accept_fraud", kind="net", extra="plus = [4, 5]\nminus = [2, 4]"),
      r"codes \[4\] are in both"),
@@ -76,9 +76,14 @@ INDICATOR = '[[indicator]]\nname = "a"\nquestion = "{q}"\nkind = "{kind}"\n{extr
     (INDICATOR.format(q="trust_nhs", kind="share", extra='codes = [7]\ndont_know = "maybe"'),
      "unknown dont_know"),
     (INDICATOR.format(q="trust_nhs", kind="mean", extra="codes = [7]"), "does not apply"),
-    (INDICATOR.format(q="trust_nhs", kind="mean", extra="colour = 1"), "unknown keys"),
-    (INDICATOR.format(q="trust_nhs", kind="mean", extra="") * 2, "duplicate name 'a'"),
-    ('[[indicators]]\nname = "a"\n', "unknown top-level keys"),
+    (INDICATOR.format(q="trust_nhs", kind="mean", extra="colour = 1"),
+     r"column 'colour': unknown key in \[\[indicator\]\] #1; expected one of codes"),
+    (INDICATOR.format(q="trust_nhs", kind="mean", extra="") * 2,
+     r"two \[\[indicator\]\] tables have the same name.*found a \(numbers 1 and 2\)"),
+    ('[[indicators]]\nname = "a"\n',
+     r"unknown key in the top level.*Fix: did you mean 'indicator'\?"),
+    ("indicator = [1]\n", r"\[\[indicator\]\] #1 must be a table"),
+    (INDICATOR.format(q="trust_nhs", kind="mean", extra="topic = 3"), "topic must be text"),
     ("[[indicator]\nname=", "not valid TOML"),
 ])
 def test_bad_catalogue_names_file_and_key(tmp_path, text, message):
@@ -89,8 +94,10 @@ def test_bad_catalogue_names_file_and_key(tmp_path, text, message):
 
 
 def test_missing_catalogue_file(tmp_path):
-    with pytest.raises(ManifestError, match="file not found"):
+    with pytest.raises(ManifestError, match="nope.toml: catalogue file not found"):
         load_indicators(tmp_path / "nope.toml")
+    with pytest.raises(ManifestError, match="breakdowns file not found"):
+        load_breakdowns(tmp_path / "nope.toml")
 
 
 def test_unknown_question_is_named_with_a_suggestion(tmp_path):
@@ -131,9 +138,10 @@ BREAKDOWN = '[[breakdown]]\nname = "{name}"\nvariable = "{var}"\n{extra}\n'
      "code 2 is already in group 'young'"),
     (BREAKDOWN.format(name="total", var="age_band", extra=""), "reserved"),
     (BREAKDOWN.format(name="a", var="age_band", extra='groups = [{label = "x"}]'),
-     "'codes' must be"),
+     "codes must be"),
+    (BREAKDOWN.format(name="a", var="age_band", extra="label = 1"), "label must be text"),
     (BREAKDOWN.format(name="a", var="age_band", extra='groups = "x"'), "must be a list"),
-    (BREAKDOWN.format(name="a", var="age_band", extra="") * 2, "duplicate name"),
+    (BREAKDOWN.format(name="a", var="age_band", extra="") * 2, "have the same name"),
 ])
 def test_bad_breakdowns_are_rejected(tmp_path, text, message):
     path = write(tmp_path, text)

@@ -152,7 +152,8 @@ def set_variable(book: dict, column: str, **changes) -> dict:
     (lambda b: set_variable(b, "trust_nhs", type="integer"),
      "column 'trust_nhs': unknown variable type; expected numeric or string"),
     (lambda b: set_variable(b, "trust_nhs", value_label={"1": "x"}),
-     "column 'trust_nhs': unknown codebook key.*found 'value_label'"),
+     "column 'trust_nhs': unknown key in a codebook variable.*found value_label. "
+     "Fix: did you mean 'value_labels'"),
     (lambda b: {**b, "format": "other"}, "not a surveytools codebook"),
     (lambda b: {**b, "variables": {}}, "the codebook has no variables"),
     (lambda b: {**b, "encoding": "ebcdic-klingon"}, "unknown text encoding"),
@@ -167,7 +168,7 @@ def test_codebook_faults_name_the_codebook_and_column(tmp_path, change, pattern)
 def test_codebook_that_is_not_json(tmp_path):
     write_wave(tmp_path, CSV)
     (tmp_path / "w.codebook.json").write_text('{"format": "surveytools-codebook",\n "version": }')
-    with pytest.raises(FileFormatError, match="not valid UTF-8 JSON.*line 2 column 13"):
+    with pytest.raises(FileFormatError, match="codebook is not valid JSON.*line 2 column 13"):
         read_codebook(tmp_path / "w.codebook.json")
 
 

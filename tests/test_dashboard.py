@@ -18,23 +18,18 @@ import pandas as pd
 import pytest
 
 import surveytools as st
-from surveytools.presentation import dashboard as d
 from surveytools.indicators.cube import cube
-
-from browser.fixtures import FEW_BREAKDOWNS, FEW_INDICATORS, write_strict_tracker
+from surveytools.indicators.store import CubeCache
+from surveytools.presentation import dashboard as d
+from surveytools.presentation.views import View
 
 LABEL = "n<100"
 
 
-@pytest.fixture(scope="module")
-def manifest(tmp_path_factory):
-    return write_strict_tracker(tmp_path_factory.mktemp("tracker"), indicators=FEW_INDICATORS,
-                                breakdowns=FEW_BREAKDOWNS)
-
-
+# manifest (the strict example tracker): tests/conftest.py
 @pytest.fixture(scope="module")
 def cubes(manifest):
-    return d.CubeCache.from_manifest(manifest)
+    return CubeCache.from_manifest(manifest)
 
 
 @pytest.fixture()
@@ -80,6 +75,7 @@ def test_ci_control_moves_intervals_only(trust):
     np.testing.assert_array_equal(before["estimate"], after["estimate"])
     assert not np.allclose(before["ci_low"], after["ci_low"])
     assert "Korn-Graubard" in trust.notes.value and "beta method" in trust.notes.value
+    assert trust.cubes("beta").ci == "beta" and trust.cubes.first.ci == "logit"
 
 
 def test_overview_controls(cubes):
@@ -141,17 +137,10 @@ def test_csv_is_the_table_with_suppression(trust):
 
 
 # -- deep links ------------------------------------------------------------------
-def test_parse_query():
-    assert d.parse_query("indicator=trust_nhs&breakdown=age&wave=2024&ci=beta") == {
-        "indicator": "trust_nhs", "breakdown": "age", "wave": ("2024",), "ci": "beta"}
-    assert d.parse_query("?wave=2021,2023&wave=2024&evil=1") == {"wave": ("2021", "2023", "2024")}
-    assert d.parse_query("") == {} and d.parse_query(None) == {}
-
-
 def test_deep_link_opens_view(cubes):
     app = d.TrustApp(cubes, query="indicator=trust_nhs&breakdown=age&wave=2024&ci=beta&chart=groups")
-    assert app.view == d.View(indicator="trust_nhs_high", breakdown="age", waves=("2024",), ci="beta",
-                              chart="groups")
+    assert app.view == View(indicator="trust_nhs_high", breakdown="age", waves=("2024",), ci="beta",
+                            chart="groups")
     assert app.controls["indicator"].value == "trust_nhs_high"
     assert app.controls["breakdown"].value == "age"
     assert app.controls["waves"].value == ("2024",)
@@ -200,39 +189,13 @@ def test_reinterval_equals_a_cube_built_for_that_method(manifest, cubes, ci):
     assert cubes(ci).method_note == built.method_note
 
 
-def test_stored_cube_equals_the_built_cube(manifest):
-    d.CubeCache.from_manifest(manifest)  # stores it unless stored already
-    stored, notes, exact = d.load_cube(d.cube_key(manifest), manifest)
-    built = cube(st.read_waves(manifest))
-    pd.testing.assert_frame_equal(stored.frame, built.frame)
-    assert stored.catalogue == built.catalogue and stored.breakdowns == built.breakdowns
-    assert stored.small_base == built.small_base and stored.waves == built.waves
-    assert stored.method_note == built.method_note and exact
-
-
-def test_cube_key_follows_inputs(manifest, tmp_path):
-    key = d.cube_key(manifest)
-    copy = write_strict_tracker(tmp_path, indicators=FEW_INDICATORS, breakdowns=FEW_BREAKDOWNS)
-    assert d.cube_key(copy) == key  # same content, other folder
-    copy.with_name("breakdowns.toml").write_text(
-        copy.with_name("breakdowns.toml").read_text() + "\n# changed\n")
-    assert d.cube_key(copy) != key
-
-
 def test_unknown_ci_method_is_rejected(cubes):
-    with pytest.raises(st.ManifestError, match="confidence-interval method"):
+    with pytest.raises(st.DataError, match="confidence interval method"):
         cubes("probit")
 
 
-def test_find_manifest(tmp_path, monkeypatch):
-    monkeypatch.delenv(d.MANIFEST_ENV, raising=False)
-    nested = tmp_path / "a" / "b"
-    nested.mkdir(parents=True)
-    (tmp_path / "data" / "tracker").mkdir(parents=True)
-    (tmp_path / "data" / "tracker" / "waves.toml").write_text("")
-    assert d.find_manifest(nested) == tmp_path / "data" / "tracker" / "waves.toml"
-    monkeypatch.setenv(d.MANIFEST_ENV, "/x/waves.toml")
-    assert str(d.find_manifest(nested)) == "/x/waves.toml"
-    monkeypatch.delenv(d.MANIFEST_ENV)
-    with pytest.raises(st.ManifestError, match="no tracker manifest"):
-        d.find_manifest(tmp_path.parent.parent / "nowhere")
+def test_app_takes_its_defaults_from_the_cube(cubes):
+    app = d.TrustApp(cubes, query="")
+    assert app.view.ci == cubes.first.ci
+    assert f"{round(cubes.first.conf_level * 100)}% confidence intervals" in app.widget.children[0].value
+    assert "95% CI" in app.last_table.columns

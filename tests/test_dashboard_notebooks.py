@@ -8,20 +8,13 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from browser.fixtures import FEW_BREAKDOWNS, FEW_INDICATORS, write_strict_tracker
-
 DASHBOARDS = Path(__file__).resolve().parents[1] / "dashboards"
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
 pytestmark = pytest.mark.notebook
 
 
-@pytest.fixture(scope="module")
-def manifest(tmp_path_factory):
-    return write_strict_tracker(tmp_path_factory.mktemp("tracker"), indicators=FEW_INDICATORS,
-                                breakdowns=FEW_BREAKDOWNS)
-
-
+# manifest (the strict example tracker): tests/conftest.py
 @pytest.mark.parametrize("name", ["overview", "trust", "acceptability"])
 def test_notebook_runs_and_shows_the_app(name, manifest, monkeypatch):
     path = DASHBOARDS / f"{name}.ipynb"

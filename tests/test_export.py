@@ -9,18 +9,14 @@ import re
 
 import pytest
 
-from surveytools.presentation.dashboard import APPS, CubeCache
+from surveytools.indicators.store import cached_cube
+from surveytools.presentation.dashboard import APPS
 from surveytools.presentation.export import PLOTLY_JS, export_site
 
-from browser.fixtures import FEW_BREAKDOWNS, FEW_INDICATORS, write_strict_tracker
+from browser.fixtures import FEW_BREAKDOWNS
 
 
-@pytest.fixture(scope="module")
-def manifest(tmp_path_factory):
-    return write_strict_tracker(tmp_path_factory.mktemp("tracker"), indicators=FEW_INDICATORS,
-                                breakdowns=FEW_BREAKDOWNS)
-
-
+# manifest (the strict example tracker): tests/conftest.py
 @pytest.fixture(scope="module")
 def site(manifest, tmp_path_factory):
     return export_site(manifest, tmp_path_factory.mktemp("site")).parent
@@ -43,7 +39,7 @@ def test_site_files_and_no_network(site):
 
 
 def test_every_view_is_there(site, manifest):
-    cube = CubeCache.from_manifest(manifest)("logit")
+    cube = cached_cube(manifest)
     trust = views_of(site / "trust.html")
     indicators = [i.name for i in APPS[1].indicators(cube)]
     assert len(trust) == len(indicators) * (1 + len(FEW_BREAKDOWNS)) * 2
@@ -79,3 +75,10 @@ def test_question_first_asked_later_has_a_shorter_trend(site):
     trend = views["indicator=accept_exams_share&breakdown=total&chart=trend"]
     lines = [t for t in trend["figure"]["data"] if t.get("mode") == "lines+markers"]
     assert lines[0]["x"] == ["2023", "2024"]
+
+
+def test_pages_state_the_cube_method_and_level(site):
+    text = (site / "trust.html").read_text(encoding="utf-8")
+    assert "Confidence intervals: Logit." in text and "95% confidence intervals" in text
+    assert "Logit confidence-interval method" in (site / "index.html").read_text(encoding="utf-8")
+    assert not list(site.glob(".*.tmp"))  # atomic writes leave no temporary file

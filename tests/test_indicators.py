@@ -2,11 +2,16 @@
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import surveytools as st
+from surveytools.indicators import cells
+from surveytools.indicators import cube as cube_module
+from surveytools.indicators import significance
 from surveytools.indicators.catalogue import Breakdown, Breakdowns, Indicator, IndicatorCatalogue
+from surveytools.indicators.catalogue_file import load_breakdowns
 from surveytools.indicators.cube import COLUMNS, compare_groups
 from surveytools.indicators.significance import adjust_p, column_letters
 
@@ -18,16 +23,7 @@ DERIVED = ["estimate", "se", "ci_low", "ci_high", "df", "deff", "n_eff", "change
            "change_p"]
 
 
-@pytest.fixture(scope="module")
-def tracker():
-    return st.read_waves(MANIFEST)
-
-
-@pytest.fixture(scope="module")
-def cube(tracker):
-    return st.cube(tracker)
-
-
+# tracker, cube: tests/conftest.py
 @pytest.fixture(scope="module")
 def strict(tracker):
     return st.cube(tracker, small_base=STRICT)
@@ -187,14 +183,67 @@ def test_select_and_immutability(cube):
     assert len(part) == 2 * 3
     part.loc[0, "estimate"] = -1.0
     assert (cube.frame["estimate"] != -1.0).all()
+    everything = cube.select()
+    everything.loc[0, "estimate"] = -1.0
+    assert (cube.frame["estimate"] != -1.0).all()
     with pytest.raises(AttributeError):
         cube.method_note = "x"
+    with pytest.raises(AttributeError):
+        cube.ci = "beta"
+
+
+def test_with_ci_returns_a_changed_copy(cube):
+    before = cube.frame.copy()
+    beta = cube.with_ci("beta")
+    pd.testing.assert_frame_equal(cube.frame, before)  # the original is untouched
+    assert (cube.ci, beta.ci) == ("logit", "beta")
+    assert "logit method for shares" in cube.method_note
+    assert "beta method for shares" in beta.method_note
+    shares = beta.frame["kind"] == "share"
+    assert (beta.frame.loc[shares, "ci_method"] == "beta").all()
+    assert not np.allclose(beta.frame.loc[shares, "ci_low"], before.loc[shares, "ci_low"],
+                           equal_nan=True)
+    pd.testing.assert_frame_equal(beta.frame.loc[~shares], before.loc[~shares])
+    with pytest.raises(st.DataError, match="confidence interval method"):
+        cube.with_ci("probit")
+
+
+def test_with_ci_at_another_level_equals_a_cube_built_at_it(tracker):
+    catalogue = st.load_indicators(MANIFEST.parent / "indicators.toml").select(
+        ["trust_nhs_high", "accept_chatbot_net", "ai_awareness_mean"])
+    breakdowns = load_breakdowns(MANIFEST.parent / "breakdowns.toml").select(["age"])
+    base = st.cube(tracker, catalogue, breakdowns)
+    built = st.cube(tracker, catalogue, breakdowns, ci="wilson", conf_level=0.9)
+    derived = base.with_ci("wilson", conf_level=0.9)
+    pd.testing.assert_frame_equal(derived.frame, built.frame, rtol=1e-10)
+    assert derived.method_note == built.method_note and "90% confidence" in built.method_note
+
+
+def test_the_cube_reads_letters_through_significance(tracker, monkeypatch):
+    """One implementation: the cube's letters come from significance.letters_from_pairs
+    and significance.group_letters, nothing else."""
+    calls = {"pairs": 0, "letters": 0}
+
+    def pairs(*args, **kwargs):
+        calls["pairs"] += 1
+        return significance.letters_from_pairs(*args, **kwargs)
+
+    def letters(*args, **kwargs):
+        calls["letters"] += 1
+        return significance.group_letters(*args, **kwargs)
+
+    monkeypatch.setattr(cells, "letters_from_pairs", pairs)
+    monkeypatch.setattr(cube_module, "group_letters", letters)
+    catalogue = IndicatorCatalogue((Indicator(name="nhs", question="trust_nhs", kind="share",
+                                              codes=(7, 8, 9, 10)),))
+    breakdowns = load_breakdowns(MANIFEST.parent / "breakdowns.toml").select(["region", "age"])
+    built = st.cube(tracker, catalogue, breakdowns, correction="none")
+    assert calls == {"pairs": len(tracker.names), "letters": len(tracker.names)}
+    assert built.frame["letters"].str.len().sum() > 0
 
 
 def test_compare_groups_labels_its_pairs(tracker):
     catalogue = st.load_indicators(MANIFEST.parent / "indicators.toml")
-    from surveytools.indicators.catalogue import load_breakdowns
-
     age = load_breakdowns(MANIFEST.parent / "breakdowns.toml")["age"]
     tests = compare_groups(tracker["2024"], catalogue["trust_bigtech_high"], age)
     assert list(tests["label_a"]) == ["18-34", "18-34", "35-54"]
@@ -202,7 +251,7 @@ def test_compare_groups_labels_its_pairs(tracker):
 
 
 def test_unknown_correction_is_rejected(tracker):
-    with pytest.raises(ValueError, match="holm"):
+    with pytest.raises(st.DataError, match="holm"):
         st.cube(tracker, correction="holm")
 
 

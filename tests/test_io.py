@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -118,6 +119,26 @@ def test_parquet_round_trip_keeps_metadata(tmp_path):
     back = st.read_wave(tmp_path / "w.parquet", design=DESIGN, wave="2024")
     pd.testing.assert_frame_equal(back.data, frame)
     assert back.meta == wave.meta.replace(file=str(tmp_path / "w.parquet"))
+
+
+def test_writes_are_atomic_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    frame = labelled_frame()
+    write_parquet(frame, tmp_path / "w.parquet")
+    st.write_codebook(st.Metadata(variable_labels={"q1": "Trust"}), tmp_path / "w.codebook.json")
+    parquet, book = ((tmp_path / name).read_bytes() for name in ("w.parquet", "w.codebook.json"))
+
+    def half_then_fail(table, where, **kwargs):
+        Path(where).write_bytes(b"PAR1 half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pq, "write_table", half_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        write_parquet(frame.assign(q1=0.0), tmp_path / "w.parquet")
+    assert (tmp_path / "w.parquet").read_bytes() == parquet
+    assert (tmp_path / "w.codebook.json").read_bytes() == book
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.codebook.json", "w.parquet"]
 
 
 def test_parquet_from_elsewhere_has_empty_metadata(tmp_path):

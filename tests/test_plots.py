@@ -17,20 +17,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-import surveytools as st
 from surveytools.presentation import plots
 from surveytools.core.smallbase import SmallBaseRule
 
-MANIFEST = "data/tracker/waves.toml"
 STRICT = SmallBaseRule(suppress_below=100, flag_below=200)
 OKABE_ITO = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
 
 
-@pytest.fixture(scope="module")
-def tracker():
-    return st.read_waves(MANIFEST)
-
-
+# tracker: tests/conftest.py
 def cube_rows(est, *, wave, indicator, label, kind, breakdown) -> pd.DataFrame:
     """Cube-shaped rows of one Estimate, unsuppressed, flagged by the strict rule."""
     table = est.to_frame(suppress=False, labels=True)
@@ -144,15 +138,15 @@ def assert_no_hidden_value(fig, rows):
 
 
 def test_trend_hides_suppressed_values(ethnic_trust):
-    fig = plots.trend(ethnic_trust, small_base=STRICT)
+    fig = plots.trend_chart(ethnic_trust, small_base=STRICT)
     go.Figure(fig.to_dict())  # a valid plotly figure
     assert_no_hidden_value(fig, ethnic_trust)
     gaps = [a for a in fig.layout.annotations if a.text == "n<100"]
     assert len(gaps) == (ethnic_trust["base_flag"] == "suppressed").sum()
 
 
-def test_compare_groups_hides_suppressed_values(ethnic_trust):
-    fig = plots.compare_groups(ethnic_trust, small_base=STRICT)
+def test_group_chart_hides_suppressed_values(ethnic_trust):
+    fig = plots.group_chart(ethnic_trust, small_base=STRICT)
     go.Figure(fig.to_dict())
     assert_no_hidden_value(fig, ethnic_trust)
     for trace in fig.data:
@@ -163,7 +157,7 @@ def test_compare_groups_hides_suppressed_values(ethnic_trust):
 
 def test_heatmap_hides_suppressed_values(ethnic_trust):
     rows = ethnic_trust[ethnic_trust["wave"] == "2024"]
-    fig = plots.heatmap(rows, small_base=STRICT)
+    fig = plots.heatmap_chart(rows, small_base=STRICT)
     go.Figure(fig.to_dict())
     heat = fig.data[0]
     hidden = hidden_values(rows)
@@ -177,7 +171,7 @@ def test_heatmap_hides_suppressed_values(ethnic_trust):
 
 
 def test_shares_are_percentages_with_ci(ethnic_trust):
-    fig = plots.compare_groups(ethnic_trust, small_base=STRICT)
+    fig = plots.group_chart(ethnic_trust, small_base=STRICT)
     bar = fig.data[0]
     rows = ethnic_trust[ethnic_trust["wave"] == bar.name]
     for i, (_, row) in enumerate(rows.iterrows()):
@@ -191,14 +185,14 @@ def test_shares_are_percentages_with_ci(ethnic_trust):
 
 
 def test_means_stay_on_their_scale(ethnic_awareness):
-    fig = plots.compare_groups(ethnic_awareness, small_base=STRICT)
+    fig = plots.group_chart(ethnic_awareness, small_base=STRICT)
     shown = [y for y in fig.data[0].y if y is not None]
     assert shown and all(1 <= y <= 4 for y in shown)
     assert fig.layout.yaxis.ticksuffix == ""
 
 
 def test_low_bases_are_marked(ethnic_trust):
-    fig = plots.trend(ethnic_trust, small_base=STRICT)
+    fig = plots.trend_chart(ethnic_trust, small_base=STRICT)
     for trace in fig.data:
         if trace.mode != "lines+markers":
             continue
@@ -207,13 +201,13 @@ def test_low_bases_are_marked(ethnic_trust):
             assert (symbol == "circle-open") == (flag == "low")
             if flag == "low":
                 assert "low base" in hover
-    bars = plots.compare_groups(ethnic_trust, small_base=STRICT).data[0]
+    bars = plots.group_chart(ethnic_trust, small_base=STRICT).data[0]
     flags = ethnic_trust.loc[ethnic_trust["wave"] == bars.name, "base_flag"].tolist()
     assert [s == "/" for s in bars.marker.pattern.shape] == [f == "low" for f in flags]
 
 
 def test_titles_wording_base_and_rule(ethnic_trust, tracker):
-    fig = plots.trend(ethnic_trust, small_base=STRICT)
+    fig = plots.trend_chart(ethnic_trust, small_base=STRICT)
     assert fig.layout.title.text == "Trust the NHS (7-10)"
     wording = tracker["2024"].meta.label("trust_nhs")
     assert wording in fig.layout.title.subtitle.text
@@ -227,7 +221,7 @@ def test_letters_on_axis_and_bars(ethnic_trust):
     rows = ethnic_trust[ethnic_trust["wave"] == "2024"].copy()
     shown = rows.index[rows["base_flag"] != "suppressed"]
     rows.loc[shown[0], "letters"] = "BC"
-    fig = plots.compare_groups(rows, small_base=STRICT)
+    fig = plots.group_chart(rows, small_base=STRICT)
     bar = fig.data[0]
     assert bar.x[0].endswith("(A)")
     position = list(rows.index).index(shown[0])
@@ -236,10 +230,10 @@ def test_letters_on_axis_and_bars(ethnic_trust):
 
 def test_palette_is_colour_blind_safe(ethnic_trust):
     assert set(plots.PALETTE) <= OKABE_ITO
-    fig = plots.trend(ethnic_trust, small_base=STRICT)
+    fig = plots.trend_chart(ethnic_trust, small_base=STRICT)
     lines = {t.line.color for t in fig.data if t.mode == "lines+markers"}
     assert lines <= OKABE_ITO and len(lines) == ethnic_trust["group"].nunique()
-    heat = go.Figure(plots.heatmap(ethnic_trust[ethnic_trust["wave"] == "2024"],
+    heat = go.Figure(plots.heatmap_chart(ethnic_trust[ethnic_trust["wave"] == "2024"],
                                    small_base=STRICT).to_dict()).data[0]
     import plotly.colors
 
@@ -247,18 +241,21 @@ def test_palette_is_colour_blind_safe(ethnic_trust):
     assert [c.replace(" ", "") for _, c in heat.colorscale] == cividis
 
 
-@pytest.mark.parametrize("value,kind,expected", [
-    (0.4549, "share", "45%"), (0.4551, "share", "46%"), (-0.123, "net", "-12"),
-    (0.05, "net", "+5"), (2.345, "mean", "2.3"), (float("nan"), "share", ""),
-])
-def test_format_value(value, kind, expected):
-    assert plots.format_value(value, kind) == expected
+def test_charts_format_through_formatting(ethnic_awareness):
+    """Means show the one decimals rule in bars and hovers (as in tables and dashboards)."""
+    fig = plots.group_chart(ethnic_awareness, small_base=STRICT, conf_level=0.9)
+    bar = fig.data[0]
+    for text, hover, (_, row) in zip(bar.text, bar.hovertext, ethnic_awareness.iterrows()):
+        if row["base_flag"] != "suppressed":
+            assert text.startswith(f"{row['estimate']:.2f}")
+            assert "90% CI" in hover
+    assert any("90% confidence intervals" in (a.text or "") for a in fig.layout.annotations)
 
 
 def test_more_groups_than_colours_differ_by_dash(tracker):
     est = tracker["2024"].proportion("trust_nhs", value=[7, 8, 9, 10], by="region")
     rows = cube_rows(est, wave="2024", indicator="trust_nhs_high", label="Trust the NHS",
                      kind="share", breakdown="region")
-    lines = [t.line for t in plots.trend(rows, small_base=STRICT).data if t.mode == "lines+markers"]
+    lines = [t.line for t in plots.trend_chart(rows, small_base=STRICT).data if t.mode == "lines+markers"]
     assert len(lines) == 12
     assert len({(line.color, line.dash) for line in lines}) == 12

@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import surveytools as st
 from surveytools.core.errors import DataError, FileFormatError
 from surveytools.indicators.release import read_release, reproduce_release, summarise_release
 
@@ -26,11 +25,7 @@ RELEASE = TRACKER / "release" / "published_2021_2024.csv"
 SIDECAR = TRACKER / "release" / "published_2021_2024.json"
 
 
-@pytest.fixture(scope="module")
-def tracker():
-    return st.read_waves(TRACKER / "waves.toml")
-
-
+# tracker: tests/conftest.py
 @pytest.fixture(scope="module")
 def comparison(tracker):
     return reproduce_release(tracker, RELEASE)

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from surveytools.core.errors import DataError
 from surveytools.indicators.significance import (adjust_p, column_letters, group_letters,
-                                      letters_from_pairs)
+                                                 letters_from_pairs)
 
 REFERENCE = Path(__file__).parent / "reference" / "indicators"
 
@@ -21,8 +22,10 @@ def test_adjust_p_matches_r_p_adjust(method):
 
 
 def test_adjust_p_rejects_unknown_method():
-    with pytest.raises(ValueError, match="holm"):
+    with pytest.raises(DataError, match="holm"):
         adjust_p([0.1], method="holm")
+    with pytest.raises(DataError, match="bh, bonferroni, none"):
+        letters_from_pairs(_pairs([]), correction="holm")
 
 
 def test_adjust_p_all_missing_stays_missing():
@@ -63,3 +66,24 @@ def test_suppressed_pairs_do_not_count_in_the_adjustment():
     tested = letters_from_pairs(pairs, correction="bh")
     assert tested["p_adjusted"].iloc[0] == pytest.approx(0.02)
     assert group_letters(groups, tested) == {"1": "B", "2": "", "3": ""}
+
+
+def test_families_are_adjusted_separately():
+    # two breakdowns: BH within each, as over each family's pairs alone
+    pairs = _pairs([("1", "2", 0.1, 0.02), ("1", "3", 0.1, 0.04),
+                    ("4", "5", 0.1, 0.03)]).assign(family=[1, 1, 2])
+    tested = letters_from_pairs(pairs, correction="bh", family="family")
+    np.testing.assert_allclose(tested["p_adjusted"],
+                               [*adjust_p([0.02, 0.04], method="bh"), 0.03])
+    assert list(tested["higher"]) == ["1", "1", "4"]
+    pooled = letters_from_pairs(pairs, correction="bonferroni")
+    np.testing.assert_allclose(pooled["p_adjusted"], [0.06, 0.12, 0.09])
+
+
+def test_letters_follow_given_column_letters():
+    # a group absent from a wave keeps its column's letter: 1 -> A, 3 -> C
+    tested = letters_from_pairs(_pairs([(1, 3, -0.2, 0.001)]), correction="none")
+    assert group_letters([1, 3], tested) == {1: "", 3: "A"}
+    assert group_letters([1, 3], tested, letters={1: "A", 3: "C"}) == {1: "", 3: "A"}
+    tested = letters_from_pairs(_pairs([(1, 3, 0.2, 0.001)]), correction="none")
+    assert group_letters([1, 3], tested, letters={1: "A", 3: "C"}) == {1: "C", 3: ""}

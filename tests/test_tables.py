@@ -149,3 +149,26 @@ def test_earlier_wave_and_bad_arguments(cube, tmp_path):
         st.write_tables(cube, tmp_path / "x.pdf", format="pdf")
     with pytest.raises(st.FileFormatError, match="output folder does not exist"):
         st.write_tables(cube, tmp_path / "no" / "x.xlsx")
+
+
+def test_a_manifest_is_tabulated_from_the_cube_store(tmp_path, monkeypatch):
+    from surveytools.indicators import store
+
+    monkeypatch.setenv("SURVEYTOOLS_CACHE_DIR", str(tmp_path / "cache"))
+    path = st.write_tables(MANIFEST, tmp_path / "t.csv", format="csv", wave="2024",
+                           correction="none")
+    assert store.entry_path(store.cube_key(MANIFEST, answers=True, correction="none")).is_file()
+    table = pd.read_csv(path, keep_default_na=False)
+    nets = table[(table["kind"] == "net") & (table["display"] != "")]
+    assert nets["display"].str.fullmatch(r"[+-]\d+\*?").all()  # signed points, as shown everywhere
+    with pytest.raises(st.FileFormatError, match="a cube or a manifest"):
+        st.write_tables(st.read_waves(MANIFEST), tmp_path / "x.xlsx")
+
+
+def test_workbook_formats_come_from_formatting(book, cube):
+    from surveytools.presentation.formatting import excel_format
+
+    for indicator in cube.catalogue:
+        sheet = book[indicator.question]
+        row = _row(sheet, indicator.row_label)
+        assert sheet.cell(row=row, column=3).number_format.startswith(excel_format(indicator.kind))

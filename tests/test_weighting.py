@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 import surveytools as st
-from surveytools.weighting.rake import margin_audit, read_targets, weight_summary, weighting_audit
+from surveytools.weighting.audit import margin_audit, weight_summary, weighting_audit
+from surveytools.weighting.targets import read_targets
 
 REF = Path(__file__).parent / "reference" / "weighting"
 TARGETS_FILE = REF / "tracker_targets.toml"
@@ -251,6 +252,38 @@ def test_read_targets_reads_the_tracker_file():
     for totals in targets.values():
         assert sum(totals.values()) == 53_000_000  # population_size of the file
     assert ("7", "2") in targets[("age_band", "gender")] and "12" in targets["region"]
+
+
+def test_targets_cannot_be_changed_and_still_rake():
+    import copy
+    import pickle
+
+    from surveytools.weighting.targets import Targets
+
+    targets = read_targets(TARGETS_FILE)
+    before = targets.to_dict()
+    with pytest.raises(TypeError):
+        targets["region"] = {"1": 1.0}
+    with pytest.raises(TypeError):
+        targets["region"]["1"] = 1.0
+    with pytest.raises(TypeError):
+        del targets["region"]
+    for name in ("file", "_margins", "extra"):
+        with pytest.raises(AttributeError, match="cannot be changed"):
+            setattr(targets, name, None)
+    assert not hasattr(targets, "pop") and not hasattr(targets, "update")
+    # a plain dict of some margins is the way to a changed set; the original stays
+    chosen = {k: v for k, v in targets.items() if k == "region"}
+    chosen["region"] = dict(chosen["region"])
+    chosen["region"]["1"] = 0.0
+    assert targets.to_dict() == before and targets["region"]["1"] > 0
+    assert pickle.loads(pickle.dumps(targets)) == targets
+    assert copy.deepcopy(targets).file == targets.file
+    # Targets work wherever a margins mapping does
+    frozen = Targets(MARGINS, file="m.toml")
+    np.testing.assert_array_equal(st.rake(small_survey(), frozen).weights,
+                                  st.rake(small_survey(), MARGINS).weights)
+    assert frozen == MARGINS and repr(frozen).startswith("Targets({'sex'")
 
 
 def write(tmp_path, text):

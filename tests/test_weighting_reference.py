@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import surveytools as st
-from surveytools.weighting.rake import read_targets
+from surveytools.weighting.targets import read_targets
 from surveytools.estimation.variance import replicate_covariance, taylor_covariance
 
 REF = Path(__file__).parent / "reference" / "weighting"

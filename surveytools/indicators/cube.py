@@ -1,17 +1,24 @@
 """The indicator cube: every indicator x breakdown x wave, with letters and changes.
 
-:func:`cube` estimates each indicator of the catalogue (see
-:mod:`surveytools.catalogue`) for the whole sample and for the groups of
-each breakdown, in every wave that asks its question; it adds the change
-since the previous wave that asked it (:func:`surveytools.wave_change`) and
-significance letters from design-based tests of every pair of groups within
-a breakdown (contrasts of one Estimate through :meth:`Estimate.contrast`,
-whose covariance holds the covariance between groups; adjusted by
-:mod:`surveytools.significance`).
+This module owns :class:`IndicatorCube` (the frozen result, its method note
+and its file format: :meth:`IndicatorCube.save` / :meth:`IndicatorCube.load`)
+and :func:`cube`, which builds it.  The cache of built cubes is
+:mod:`surveytools.indicators.store`.
 
-Speed: one estimate per indicator and wave covers the total and every group
-of every breakdown (:func:`stacked_cells`), so the whole cube of the example
-tracker takes about a hundred estimator calls, not a thousand.
+:func:`cube` estimates each indicator of the catalogue (see
+:mod:`surveytools.indicators.catalogue`) for the whole sample and for the
+groups of each breakdown, in every wave that asks its question; it adds the
+change since the previous wave that asked it
+(:func:`surveytools.estimation.compare.wave_change`) and significance letters
+from design-based tests of every pair of groups within a breakdown (contrasts
+of one Estimate through :meth:`Estimate.contrast`, whose covariance holds the
+covariance between groups; adjusted and read into letters by
+:mod:`surveytools.indicators.significance`).
+
+Speed: one estimate per indicator and wave covers the total and every
+group of every breakdown (:mod:`surveytools.indicators.cells`), so the whole
+cube of the example tracker takes about a hundred estimator calls, not a
+thousand.
 The small-base rule is applied before anything is derived: a suppressed
 group has no estimate, no letter, gives no letter and has no change.
 
@@ -25,26 +32,29 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import io
+import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .catalogue import (BREAKDOWNS_FILE, INDICATORS_FILE, Breakdown, Breakdowns, Group,
-                        Indicator, IndicatorCatalogue, default_file, load_breakdowns,
-                        load_indicators)
+from ..core.errors import FileFormatError
+from ..core.files import atomic_write
+from ..core.smallbase import SUPPRESSED, SmallBaseRule, blank
 from ..estimation.compare import wave_change
-from ..estimation.intervals import interval
-from .significance import CORRECTION_TEXT, CORRECTIONS, column_letter, higher_of_pairs
-from ..core.smallbase import SUPPRESSED, SmallBaseRule
+from ..estimation.intervals import check_ci, interval
+from .catalogue import Breakdown, Breakdowns, Group, Indicator, IndicatorCatalogue
+from .catalogue_file import (BREAKDOWNS_FILE, INDICATORS_FILE, default_file, load_breakdowns,
+                             load_indicators)
+from .cells import (CELL, CELL_STEP, TOTAL, asked, cell_codes, estimate, pair_tests,
+                    stacked_cells)
+from .significance import (ALPHA, CORRECTION_TEXT, check_correction, column_letter,
+                           group_letters)
 
-__all__ = ["IndicatorCube", "IndicatorCatalogue", "Indicator", "load_indicators",
-           "load_breakdowns", "cube", "compare_groups"]
-
-TOTAL = Breakdown(name="total", variable="", label="Total",
-                  groups=(Group(code="all", label="All adults", codes=()),))
-ALPHA = 0.05
+__all__ = ["IndicatorCube", "cube", "compare_groups", "COLUMNS"]
 
 COLUMNS = [
     "wave", "indicator", "indicator_label", "question", "kind", "breakdown", "breakdown_label",
@@ -52,13 +62,21 @@ COLUMNS = [
     "weighted_n", "n_eff", "deff", "base_flag", "dont_know", "change", "change_se", "change_p",
     "change_significant", "letter", "letters", "ci_method",
 ]
-_ESTIMATE_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "df", "deff", "n_eff"]
+#: Cube columns emptied for a suppressed group (the change columns and letters
+#: are never computed for one).
+_BLANKED = ("estimate", "se", "ci_low", "ci_high", "df", "deff", "n_eff")
 _CHANGE_COLUMNS = ["change", "change_se", "change_p"]
+#: Version of the file :meth:`IndicatorCube.save` writes.
+FILE_FORMAT = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class IndicatorCube:
     """Every indicator x breakdown x wave of a tracker (see :func:`cube`).
+
+    Frozen: methods return changed copies and never modify :attr:`frame`.
+    Two cubes are equal only when they are the same object (frames do not
+    compare as one truth value).
 
     Attributes
     ----------
@@ -70,11 +88,20 @@ class IndicatorCube:
     breakdowns : Breakdowns
         With labels and groups resolved from the metadata.
     small_base : SmallBaseRule
-    method_note : str
-        Weights, tests, multiple-comparison correction, Don't-know treatment
-        and the small-base rule, in words.
     waves : tuple of str
         Wave labels in time order.
+    ci, conf_level : str, float
+        Interval method of the shares and confidence level.
+    correction, alpha : str, float
+        Multiple-comparison correction of the letters and significance level
+        of letters and changes.
+    shared : bool
+        Whether the waves re-interview the same respondents.
+    weights : tuple of str
+        The weight columns of the waves.
+    exact_with_ci : bool
+        Whether :meth:`with_ci` gives exactly the intervals of a cube built
+        with that method (linearisation designs without zero weights).
     answers : DataFrame or None
         Every answer's weighted share per question x breakdown x group x
         wave (``cube(..., answers=True)``), suppression applied.
@@ -86,13 +113,19 @@ class IndicatorCube:
     catalogue: IndicatorCatalogue
     breakdowns: Breakdowns
     small_base: SmallBaseRule
-    method_note: str
     waves: tuple[str, ...]
+    ci: str
+    conf_level: float
+    correction: str
+    alpha: float
+    shared: bool
+    weights: tuple[str, ...]
+    exact_with_ci: bool
     answers: pd.DataFrame | None = None
     sources: dict = field(default_factory=dict)
 
     def select(self, *, indicator=None, breakdown=None, waves=None) -> pd.DataFrame:
-        """Rows of :attr:`frame` for some indicators, breakdowns and waves.
+        """Rows of :attr:`frame` for some indicators, breakdowns and waves (a new frame).
 
         Each argument is a name, a list of names, or None (all).
         """
@@ -107,25 +140,140 @@ class IndicatorCube:
     def replace(self, **changes) -> "IndicatorCube":
         return dataclasses.replace(self, **changes)
 
-    def with_ci(self, ci: str, *, conf_level: float = 0.95, note: str | None = None) -> "IndicatorCube":
-        """A copy with the shares' confidence intervals recomputed by method ``ci``.
+    def with_ci(self, ci: str, *, conf_level: float | None = None) -> "IndicatorCube":
+        """A copy whose shares' confidence intervals use method ``ci`` (and ``conf_level``).
 
-        Milliseconds instead of rebuilding the cube. Exact for linearisation
-        designs whose bases have no zero weights (the cube's ``n`` is then the
-        base's row count that the beta method uses). Net scores and means keep
-        estimate ± t(df)·se. ``note`` replaces :attr:`method_note`.
+        Milliseconds instead of rebuilding the cube. Exact when
+        :attr:`exact_with_ci` (the cube's ``n`` is then the base's row count
+        that the beta method uses). Net scores and means keep
+        estimate ± t(df)·se, recomputed only when the confidence level changes.
+
+        Raises
+        ------
+        DataError
+            An unknown method or a confidence level outside (0, 1).
         """
+        conf_level = self.conf_level if conf_level is None else conf_level
+        check_ci(ci, conf_level)
         frame = self.frame.copy()
         shares = (frame["kind"] == "share").to_numpy()
-        estimated = shares & frame["estimate"].notna().to_numpy()
-        low, high = interval(ci, frame.loc[estimated, "estimate"].to_numpy(),
-                             frame.loc[estimated, "se"].to_numpy(),
-                             frame.loc[estimated, "df"].to_numpy(), conf_level=conf_level,
-                             n_rows=frame.loc[estimated, "n"].to_numpy())
-        frame.loc[estimated, "ci_low"] = low
-        frame.loc[estimated, "ci_high"] = high
+        estimated = frame["estimate"].notna().to_numpy()
+        methods = [(ci, shares)] + ([("t", ~shares)] if conf_level != self.conf_level else [])
+        for method, rows in methods:
+            rows = rows & estimated
+            frame.loc[rows, "ci_low"], frame.loc[rows, "ci_high"] = interval(
+                method, frame.loc[rows, "estimate"].to_numpy(), frame.loc[rows, "se"].to_numpy(),
+                frame.loc[rows, "df"].to_numpy(), conf_level=conf_level,
+                n_rows=frame.loc[rows, "n"].to_numpy())
         frame.loc[shares, "ci_method"] = ci
-        return self.replace(frame=frame, method_note=self.method_note if note is None else note)
+        return self.replace(frame=frame, ci=ci, conf_level=conf_level)
+
+    @property
+    def method_note(self) -> str:
+        """The methods behind the cube, in words, one topic a line (printed beside
+        tables and charts): weights and intervals, letters, changes, Don't know,
+        the small-base rule."""
+        included = [i.short_label for i in self.catalogue if i.dont_know == "include"]
+        dk = ("\"Don't know\" is excluded from the base" + (" of every indicator" if not included
+                                                           else " unless stated"))
+        if included:
+            dk += "; it is in the base (counted as not-yes) for: " + ", ".join(included)
+        samples = ("waves re-interview the same respondents (changes use the covariance "
+                   "between waves)" if self.shared else "waves are independent samples")
+        return "\n".join([
+            f"Weighted estimates (weight column {', '.join(self.weights)}) with design-based "
+            f"(Taylor linearisation) standard errors; {int(round(self.conf_level * 100))}% "
+            f"confidence intervals ({self.ci} method for shares, estimate ± t·se for net scores "
+            f"and means).",
+            f"Letters: design-based t-tests of the difference between two groups of the same "
+            f"breakdown in the same wave, using the covariance between the groups, with "
+            f"{CORRECTION_TEXT[self.correction]}; a group shows the letters of the groups it is "
+            f"significantly higher than (adjusted p < {self.alpha:g}).",
+            f"Change: since the previous wave that asked the question; {samples}; significant "
+            f"at p < {self.alpha:g} (no multiple-comparison adjustment).",
+            dk + ".",
+            self.small_base.describe(),
+            "A suppressed group has no estimate, letter or change and is left out of every test.",
+        ])
+
+    # -- on disk -----------------------------------------------------------
+    def save(self, path) -> Path:
+        """Write the cube to one file, atomically (a reader sees the old file or the new).
+
+        The file is a ZIP archive: ``cube.json`` (catalogue, breakdowns,
+        rule, waves, sources and method parameters), ``frame.parquet`` and,
+        if the cube has them, ``answers.parquet``.  :meth:`load` reads it.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib                                         # doctest: +SKIP
+        >>> path = c.save(pathlib.Path(tempfile.mkdtemp()) / "trust.cube")  # doctest: +SKIP
+        >>> IndicatorCube.load(path).method_note == c.method_note           # doctest: +SKIP
+        True
+        """
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                  if f.name not in ("frame", "answers")}
+        meta = {"format": FILE_FORMAT, **fields,
+                "catalogue": dataclasses.asdict(self.catalogue),
+                "breakdowns": dataclasses.asdict(self.breakdowns),
+                "small_base": dataclasses.asdict(self.small_base),
+                "sources": {k: None if v is None else str(v) for k, v in self.sources.items()}}
+        tables = {"frame.parquet": self.frame, "answers.parquet": self.answers}
+
+        def write(target: Path) -> None:
+            with zipfile.ZipFile(target, "w") as archive:
+                archive.writestr("cube.json", json.dumps(meta))
+                for name, table in tables.items():
+                    if table is not None:
+                        buffer = io.BytesIO()
+                        table.to_parquet(buffer, index=False)
+                        archive.writestr(name, buffer.getvalue())
+
+        return atomic_write(path, write)
+
+    @classmethod
+    def load(cls, path) -> "IndicatorCube":
+        """The cube :meth:`save` wrote to ``path``.
+
+        Raises
+        ------
+        FileFormatError
+            No such file, or a file that is not a saved cube of this version
+            (damaged, truncated, written by something else).
+        """
+        try:
+            with zipfile.ZipFile(path) as archive:
+                meta = json.loads(archive.read("cube.json"))
+                if meta.pop("format", None) != FILE_FORMAT:
+                    raise ValueError(f"not format {FILE_FORMAT}")
+                tables = {name: pd.read_parquet(io.BytesIO(archive.read(f"{name}.parquet")))
+                          for name in ("frame", "answers")
+                          if f"{name}.parquet" in archive.namelist()}
+            return cls(**{**meta, **tables,
+                          "catalogue": _catalogue_from(meta["catalogue"]),
+                          "breakdowns": _breakdowns_from(meta["breakdowns"]),
+                          "small_base": SmallBaseRule(**meta["small_base"]),
+                          "waves": tuple(meta["waves"]), "weights": tuple(meta["weights"])})
+        except FileNotFoundError:
+            raise FileFormatError("no saved indicator cube here", file=path,
+                                  expected="a file written by IndicatorCube.save",
+                                  found="no such file", hint="check the path") from None
+        except (OSError, EOFError, zipfile.BadZipFile, KeyError, TypeError, ValueError) as error:
+            raise FileFormatError("not a saved indicator cube, or a damaged one", file=path,
+                                  expected=f"a file written by IndicatorCube.save "
+                                           f"(format {FILE_FORMAT})",
+                                  found=f"{type(error).__name__}: {error}",
+                                  hint="delete the file and build the cube again") from None
+
+
+def _catalogue_from(stored: dict) -> IndicatorCatalogue:
+    return IndicatorCatalogue(tuple(Indicator(**i) for i in stored["indicators"]),
+                              file=stored["file"])
+
+
+def _breakdowns_from(stored: dict) -> Breakdowns:
+    return Breakdowns(tuple(Breakdown(**{**b, "groups": tuple(Group(**g) for g in b["groups"])})
+                            for b in stored["breakdowns"]), file=stored["file"])
 
 
 def cube(tracker, catalogue=None, breakdowns=None, *, ci: str = "logit", conf_level: float = 0.95,
@@ -165,9 +313,11 @@ def cube(tracker, catalogue=None, breakdowns=None, *, ci: str = "logit", conf_le
     ------
     ManifestError
         A catalogue or breakdown that does not fit the data.
+    DataError
+        An unknown interval method or correction, a confidence level outside (0, 1).
     """
-    if correction not in CORRECTIONS:
-        raise ValueError(f"correction must be one of {CORRECTIONS}, not {correction!r}")
+    check_ci(ci, conf_level)
+    check_correction(correction)
     waves = tuple(tracker.names)
     latest = tracker[waves[-1]]
     columns = set().union(*(tracker[w].data.columns for w in waves))
@@ -186,13 +336,15 @@ def cube(tracker, catalogue=None, breakdowns=None, *, ci: str = "logit", conf_le
         builder.add_wave(wave, survey)
         if answers:
             answer_rows.append(_answers(wave, survey, catalogue, (TOTAL, *breakdowns), rule))
-    note = method_note(catalogue, tracker, rule, correction=correction, alpha=alpha, ci=ci,
-                       conf_level=conf_level, shared=shared)
-    sources = {w: tracker[w].meta.file for w in waves}
-    return IndicatorCube(frame=builder.frame(), catalogue=catalogue, breakdowns=breakdowns,
-                         small_base=rule, method_note=note, waves=waves,
-                         answers=pd.concat(answer_rows, ignore_index=True) if answers else None,
-                         sources=sources)
+    surveys = [tracker[w] for w in waves]
+    return IndicatorCube(
+        frame=builder.frame(), catalogue=catalogue, breakdowns=breakdowns, small_base=rule,
+        waves=waves, ci=ci, conf_level=conf_level, correction=correction, alpha=alpha,
+        shared=shared, weights=tuple(sorted({s.design.weight for s in surveys})),
+        exact_with_ci=all(not s.design.is_replicate and bool((s.weights > 0).all())
+                          for s in surveys),
+        answers=pd.concat(answer_rows, ignore_index=True) if answers else None,
+        sources={w: s.meta.file for w, s in zip(waves, surveys)})
 
 
 # -- inputs ----------------------------------------------------------------
@@ -215,142 +367,6 @@ def _as_breakdowns(tracker, breakdowns) -> Breakdowns:
                            else default_file(_manifest_dir(tracker), BREAKDOWNS_FILE))
 
 
-def asked(survey, question: str) -> bool:
-    """Whether ``question`` is in this wave (a column with at least one answer)."""
-    return question in survey.data.columns and bool(survey.data[question].notna().any())
-
-
-CELL = "_cell"
-_CELL_STEP = 1000  # cell code = breakdown position * _CELL_STEP + group position
-
-
-def cell_codes(breakdowns) -> dict:
-    """Cell code -> (breakdown, group) for the total and every group of ``breakdowns``."""
-    return {position * _CELL_STEP + g: (bd, group)
-            for position, bd in enumerate(breakdowns)
-            for g, group in enumerate(bd.groups, start=1)}
-
-
-def stacked_cells(survey, catalogue: IndicatorCatalogue, breakdowns: tuple[Breakdown, ...]):
-    """One wave with every respondent repeated once per breakdown, so that one
-    estimate ``by=CELL`` gives the total and every group of every breakdown.
-
-    The copies of a respondent stay in the respondent's PSU (each respondent
-    becomes its own PSU when the design has none), so PSU totals, strata and
-    fpc are those of the wave: every domain estimate, its SE, df and deff,
-    and the covariance between the groups of one breakdown are exactly those
-    of ``survey`` estimated ``by=`` that breakdown.  Copies outside every
-    group of a breakdown (e.g. "Prefer not to say") are left out.
-
-    Returns
-    -------
-    Survey
-        With a ``CELL`` column (see :func:`cell_codes`) and, for each net
-        indicator, its score column (:func:`net_scores`).
-    """
-    data = survey.data
-    data = data.assign(**{net_column(i): net_scores(survey, i) for i in catalogue
-                          if i.kind == "net" and i.question in data.columns})
-    design = survey.design
-    if not design.is_replicate and design.psu is None:
-        data = data.assign(_respondent=np.arange(len(data)))
-        design = design.replace(psu="_respondent")
-    parts = []
-    for position, bd in enumerate(breakdowns):
-        if bd is TOTAL:
-            code = np.full(len(data), float(position * _CELL_STEP + 1))
-        elif bd.variable not in data.columns:
-            continue  # not asked in this wave: the breakdown has no rows here
-        else:
-            group = data[bd.variable].map(bd.mapping()).to_numpy(dtype=float, na_value=np.nan)
-            code = position * _CELL_STEP + group
-        keep = ~np.isnan(code)
-        parts.append(data[keep].assign(**{CELL: code[keep]}))
-    return survey.replace(data=pd.concat(parts, ignore_index=True), design=design)
-
-
-def net_column(indicator: Indicator) -> str:
-    return f"_net_{indicator.name}"
-
-
-def net_scores(survey, indicator: Indicator) -> np.ndarray:
-    """+1 for a ``plus`` answer, -1 for a ``minus`` answer, 0 for any other answer
-    in the base, NaN outside it: their weighted mean is the net score."""
-    values = survey.data[indicator.question]
-    missing = survey.meta.missing_mask(indicator.question, values)
-    scores = np.where(values.isin(indicator.codes), 1.0,
-                      np.where(values.isin(indicator.minus), -1.0, 0.0))
-    out_of_base = values.isna().to_numpy().copy()
-    if indicator.dont_know == "exclude":
-        out_of_base |= missing
-    return np.where(out_of_base, np.nan, scores)
-
-
-def estimate(survey, indicator: Indicator, by: str | None = CELL, *, ci: str = "logit",
-             conf_level: float = 0.95):
-    """The :class:`Estimate` of one indicator ``by`` a column (default: the cells
-    of :func:`stacked_cells`); net indicators need their score column."""
-    if indicator.kind == "share":
-        user_missing = "include" if indicator.dont_know == "include" else "exclude"
-        return survey.proportion(indicator.question, value=list(indicator.codes), by=by,
-                                 ci=ci, conf_level=conf_level, user_missing=user_missing)
-    variable = net_column(indicator) if indicator.kind == "net" else indicator.question
-    return survey.mean(variable, by=by, conf_level=conf_level)
-
-
-def pair_tests(est, hidden: np.ndarray | None = None, *, alpha: float = ALPHA,
-               correction: str = "bh") -> pd.DataFrame:
-    """Design-based tests of every pair of groups within each breakdown of a
-    cell estimate (:func:`stacked_cells`), adjusted per breakdown.
-
-    Parameters
-    ----------
-    est : Estimate
-        By :data:`CELL`; its covariance gives the SE of each difference
-        (R's ``svycontrast`` on ``svyby(..., covmat=TRUE)``).
-    hidden : bool array, optional
-        Rows suppressed by the small-base rule (default: the estimate's own
-        rule): their pairs get no p-value and do not count in the adjustment.
-
-    Returns
-    -------
-    DataFrame
-        ``a, b`` (table rows), ``cell_a, cell_b``, ``difference`` (a minus
-        b), ``se, df, p_value, p_adjusted`` and ``higher`` (the row that is
-        significantly higher, or None).
-    """
-    codes = est.table[CELL].to_numpy(dtype=float).astype(int)
-    hidden = est.suppressed if hidden is None else np.asarray(hidden, bool)
-    breakdown = codes // _CELL_STEP
-    pairs = [(i, j) for i in range(len(codes)) for j in range(i + 1, len(codes))
-             if breakdown[i] == breakdown[j] and breakdown[i] > 0]
-    columns = ["a", "b", "cell_a", "cell_b", "difference", "se", "df", "p_value", "p_adjusted",
-               "higher"]
-    if not pairs:
-        return pd.DataFrame(columns=columns)
-    first, second = np.array(pairs).T
-    matrix = np.zeros((len(pairs), len(codes)))
-    matrix[np.arange(len(pairs)), first] = 1.0
-    matrix[np.arange(len(pairs)), second] = -1.0
-    tests = est.contrast(matrix)
-    p_values = tests["p_value"].to_numpy(dtype=float).copy()
-    p_values[hidden[first] | hidden[second]] = np.nan
-    difference = tests["estimate"].to_numpy(dtype=float)
-    adjusted = np.full(len(pairs), np.nan)
-    higher = np.full(len(pairs), None, dtype=object)
-    for block in np.unique(breakdown[first]):
-        rows = breakdown[first] == block
-        adjusted[rows], higher[rows] = higher_of_pairs(
-            first[rows], second[rows], difference[rows], p_values[rows], alpha=alpha,
-            correction=correction)
-    return pd.DataFrame({"a": first, "b": second, "cell_a": codes[first],
-                         "cell_b": codes[second], "difference": difference,
-                         "se": tests["se"].to_numpy(dtype=float),
-                         "df": tests["df"].to_numpy(dtype=float), "p_value": p_values,
-                         "p_adjusted": adjusted,
-                         "higher": pd.Series(higher, dtype=object)})[columns]
-
-
 def compare_groups(survey, indicator: Indicator, breakdown: Breakdown, *, ci: str = "logit",
                    conf_level: float = 0.95, correction: str = "bh",
                    alpha: float = ALPHA) -> pd.DataFrame:
@@ -371,12 +387,11 @@ def compare_groups(survey, indicator: Indicator, breakdown: Breakdown, *, ci: st
     est = estimate(stacked, indicator, ci=ci, conf_level=conf_level)
     tests = pair_tests(est, alpha=alpha, correction=correction)
     groups = {i: g for i, g in enumerate(breakdown.groups, start=1)}
-    out = tests.drop(columns=["a", "b", "higher"])
+    out = tests.copy()
     for side in ("a", "b"):
-        group = [groups[c % _CELL_STEP] for c in tests[f"cell_{side}"]]
+        group = [groups[c % CELL_STEP] for c in tests[side]]
         out[f"group_{side}"] = [g.code for g in group]
         out[f"label_{side}"] = [g.label for g in group]
-    out["significant"] = out["p_adjusted"] < alpha
     return out[["group_a", "group_b", "label_a", "label_b", "difference", "se", "df",
                 "p_value", "p_adjusted", "significant"]]
 
@@ -407,10 +422,8 @@ class _Builder:
         codes = table[CELL].to_numpy(dtype=float).astype(int)
         flags = self.rule.flags(table["n"].to_numpy())
         hidden = flags == SUPPRESSED
-        part = {c: table[c].to_numpy(dtype=float).copy() for c in
+        part = {c: table[c].to_numpy(dtype=float) for c in
                 ("estimate", "se", "ci_low", "ci_high", "df", "n", "weighted_n", "n_eff", "deff")}
-        for column in _ESTIMATE_COLUMNS:
-            part[column][hidden] = np.nan
         part.update(self._change(ind, est, codes, hidden))
         letter, letters = self._letters(est, codes, hidden)
         part.update(wave=wave, indicator=ind, code=codes, base_flag=flags, letter=letter,
@@ -418,17 +431,12 @@ class _Builder:
         return part
 
     def _letters(self, est, codes, hidden) -> tuple[list, list]:
-        """Each row's own letter and the letters of the groups it is significantly
-        higher than (see :func:`pair_tests`)."""
-        own = [column_letter(c % _CELL_STEP) if c >= _CELL_STEP else "" for c in codes]
-        beaten = [[] for _ in codes]
+        """Each row's own letter (its group's position in the breakdown) and the letters
+        of the groups it is significantly higher than (see :func:`pair_tests`)."""
+        own = {c: column_letter(c % CELL_STEP) if c >= CELL_STEP else "" for c in codes}
         tests = pair_tests(est, hidden, alpha=self.alpha, correction=self.correction)
-        for a, b, winner in zip(tests["a"], tests["b"], tests["higher"]):
-            if winner is not None:
-                beaten[winner].append(b if winner == a else a)
-        letters = ["".join(own[r] for r in sorted(rows, key=lambda r: codes[r]))
-                   for rows in beaten]
-        return own, letters
+        higher_than = group_letters(sorted(own), tests, letters=own)
+        return [own[c] for c in codes], [higher_than[c] for c in codes]
 
     def _change(self, ind, est, codes, hidden) -> dict:
         out = {c: np.full(len(codes), np.nan) for c in _CHANGE_COLUMNS}
@@ -461,7 +469,7 @@ class _Builder:
             columns["breakdown_label"] += [bd.label for bd, _ in groups]
             columns["group"] += [g.code for _, g in groups]
             columns["group_label"] += [g.label for _, g in groups]
-            columns["group_order"] += [int(c) % _CELL_STEP for c in part["code"]]
+            columns["group_order"] += [int(c) % CELL_STEP for c in part["code"]]
             columns["dont_know"] += [ind.dont_know_text] * k
             columns["ci_method"] += [part["ci_method"]] * k
             for name in ("estimate", "se", "ci_low", "ci_high", "df", "n", "weighted_n",
@@ -470,7 +478,8 @@ class _Builder:
         frame = pd.DataFrame(columns)
         frame["change_significant"] = (frame["change_p"] < self.alpha).to_numpy()
         frame["n"] = frame["n"].astype(int)
-        return frame[COLUMNS]
+        return blank(frame[COLUMNS], frame["base_flag"].to_numpy() == SUPPRESSED,
+                     columns=_BLANKED)
 
 
 # -- answers ---------------------------------------------------------------
@@ -491,37 +500,4 @@ def _answers(wave, survey, catalogue, breakdowns, rule) -> pd.DataFrame:
             "estimate": table["estimate"].to_numpy(float), "n": table["n"].to_numpy(float),
             "weighted_n": table["weighted_n"].to_numpy(float),
         }))
-    out = pd.concat(parts, ignore_index=True)
-    out["base_flag"] = rule.flags(out["n"].to_numpy())
-    out.loc[out["base_flag"] == SUPPRESSED, "estimate"] = np.nan
-    return out
-
-
-# -- method note -----------------------------------------------------------
-def method_note(catalogue, tracker, rule: SmallBaseRule, *, correction: str, alpha: float,
-                ci: str, conf_level: float, shared: bool) -> str:
-    """The methods behind the cube, in words, one topic a line (printed beside
-    tables and charts)."""
-    weights = sorted({tracker[w].design.weight for w in tracker.names})
-    excluded = [i.short_label for i in catalogue if i.dont_know == "exclude"]
-    included = [i.short_label for i in catalogue if i.dont_know == "include"]
-    dk = ("\"Don't know\" is excluded from the base" + (" of every indicator" if not included
-                                                       else " unless stated"))
-    if included:
-        dk += "; it is in the base (counted as not-yes) for: " + ", ".join(included)
-    samples = ("waves re-interview the same respondents (changes use the covariance between "
-               "waves)" if shared else "waves are independent samples")
-    return "\n".join([
-        f"Weighted estimates (weight column {', '.join(weights)}) with design-based "
-        f"(Taylor linearisation) standard errors; {int(round(conf_level * 100))}% confidence "
-        f"intervals ({ci} method for shares, estimate ± t·se for net scores and means).",
-        f"Letters: design-based t-tests of the difference between two groups of the same "
-        f"breakdown in the same wave, using the covariance between the groups, with "
-        f"{CORRECTION_TEXT[correction]}; a group shows the letters of the groups it is "
-        f"significantly higher than (adjusted p < {alpha:g}).",
-        f"Change: since the previous wave that asked the question; {samples}; significant "
-        f"at p < {alpha:g} (no multiple-comparison adjustment).",
-        dk + ".",
-        rule.describe(),
-        "A suppressed group has no estimate, letter or change and is left out of every test.",
-    ])
+    return rule.apply(pd.concat(parts, ignore_index=True))

@@ -1,5 +1,8 @@
 """Reproduce a published release from the raw wave files, value by value.
 
+This module owns the release check: reading a release CSV, recomputing
+every value of it and comparing them.
+
 A release is a CSV of published weighted estimates (one row per wave x
 question x breakdown x group x answer or indicator) computed elsewhere, for
 the example tracker by R's ``survey`` package (``data/tracker/release/``).
@@ -19,7 +22,7 @@ out of the base); ``n`` the unweighted base.
 Examples
 --------
 >>> import surveytools as st
->>> from surveytools.release import reproduce_release, summarise_release
+>>> from surveytools.indicators.release import reproduce_release, summarise_release
 >>> tracker = st.read_waves("data/tracker/waves.toml")            # doctest: +SKIP
 >>> comparison = reproduce_release(
 ...     tracker, "data/tracker/release/published_2021_2024.csv")  # doctest: +SKIP

@@ -1,11 +1,13 @@
 """Significance letters from pairwise tests, with multiple-comparison correction.
 
-Published tables mark a group with the letters of the groups it is
-significantly *higher* than ("B" under column A: A is higher than B).  The
-pairwise p-values come from design-based tests of the differences between
-groups (:meth:`surveytools.estimation.Estimate.pairwise`); within one
-indicator x breakdown x wave they are adjusted for multiple comparisons,
-Benjamini-Hochberg by default (R's ``p.adjust``).
+The one implementation of the letters: the cube
+(:func:`surveytools.indicators.cells.pair_tests`) and the tables read them
+from here.  Published tables mark a group with the letters of the groups it
+is significantly *higher* than ("B" under column A: A is higher than B).
+The pairwise p-values come from design-based tests of the differences
+between groups (contrasts of one :class:`surveytools.estimation.result.Estimate`);
+within one indicator x breakdown x wave (a *family*) they are adjusted for
+multiple comparisons, Benjamini-Hochberg by default (R's ``p.adjust``).
 
 Examples
 --------
@@ -22,6 +24,10 @@ import string
 import numpy as np
 import pandas as pd
 
+from ..core.errors import DataError
+
+#: Default significance level of letters and changes.
+ALPHA = 0.05
 CORRECTIONS = ("bh", "bonferroni", "none")
 CORRECTION_TEXT = {
     "bh": "Benjamini-Hochberg (false discovery rate) adjustment across the pairs of groups "
@@ -30,6 +36,20 @@ CORRECTION_TEXT = {
                   "indicator and wave",
     "none": "no adjustment for multiple comparisons",
 }
+
+
+def check_correction(correction: str) -> None:
+    """DataError unless ``correction`` is one of :data:`CORRECTIONS`.
+
+    >>> check_correction("holm")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    surveytools.core.errors.DataError: unknown multiple-comparison correction; ...found 'holm'...
+    """
+    if correction not in CORRECTIONS:
+        raise DataError("unknown multiple-comparison correction",
+                        expected="one of " + ", ".join(CORRECTIONS), found=repr(correction),
+                        hint="pass correction='bh' (the default), 'bonferroni' or 'none'")
 
 
 def adjust_p(p_values, *, method: str = "bh") -> np.ndarray:
@@ -45,8 +65,7 @@ def adjust_p(p_values, *, method: str = "bh") -> np.ndarray:
     >>> adjust_p([0.01, np.nan, 0.02], method="bonferroni").tolist()
     [0.02, nan, 0.04]
     """
-    if method not in CORRECTIONS:
-        raise ValueError(f"correction must be one of {CORRECTIONS}, not {method!r}")
+    check_correction(method)
     p = np.asarray(p_values, dtype=float)
     out = np.full(p.shape, np.nan)
     valid = ~np.isnan(p)
@@ -79,9 +98,9 @@ def column_letter(position: int) -> str:
     return letters[i] if i < 26 else letters[i // 26 - 1] + letters[i % 26]
 
 
-def letters_from_pairs(pairs: pd.DataFrame, *, alpha: float = 0.05,
-                       correction: str = "bh") -> pd.DataFrame:
-    """Adjust and read the pairwise tests of the groups of one breakdown.
+def letters_from_pairs(pairs: pd.DataFrame, *, alpha: float = ALPHA, correction: str = "bh",
+                       family: str | None = None) -> pd.DataFrame:
+    """Adjust and read pairwise tests of groups: which group of each pair is higher.
 
     Parameters
     ----------
@@ -93,11 +112,14 @@ def letters_from_pairs(pairs: pd.DataFrame, *, alpha: float = 0.05,
     alpha : float
         Significance level applied to the adjusted p-values.
     correction : {"bh", "bonferroni", "none"}
+    family : str, optional
+        A column of ``pairs``: p-values are adjusted within each of its
+        values (e.g. per breakdown).  Default: all pairs are one family.
 
     Returns
     -------
     DataFrame
-        The pairs with ``p_adjusted`` and ``significant`` added, and
+        A copy of the pairs with ``p_adjusted``, ``significant`` and
         ``higher`` (the key of the significantly higher group, or None).
         The letters per group are :func:`group_letters` of it.
 
@@ -107,38 +129,51 @@ def letters_from_pairs(pairs: pd.DataFrame, *, alpha: float = 0.05,
     >>> group_letters(["1", "2"], letters_from_pairs(pairs))
     {'1': 'B', '2': ''}
     """
+    check_correction(correction)
     out = pairs.copy()
-    adjusted, higher = higher_of_pairs(out["a"].to_numpy(), out["b"].to_numpy(),
-                                       out["difference"].to_numpy(dtype=float),
-                                       out["p_value"].to_numpy(dtype=float),
-                                       alpha=alpha, correction=correction)
+    p_values = out["p_value"].to_numpy(dtype=float)
+    families = out[family].to_numpy() if family is not None else np.zeros(len(out))
+    adjusted = np.full(len(out), np.nan)
+    for member in pd.unique(families):
+        rows = families == member
+        adjusted[rows] = adjust_p(p_values[rows], method=correction)
+    significant = adjusted < alpha
+    difference = out["difference"].to_numpy(dtype=float)
+    higher = np.full(len(out), None, dtype=object)
+    up, down = significant & (difference > 0), significant & (difference < 0)
+    higher[up] = out["a"].to_numpy(dtype=object)[up]
+    higher[down] = out["b"].to_numpy(dtype=object)[down]
     out["p_adjusted"] = adjusted
-    out["significant"] = adjusted < alpha
+    out["significant"] = significant
     out["higher"] = pd.Series(higher, index=out.index, dtype=object)
     return out
 
 
-def higher_of_pairs(a, b, difference, p_values, *, alpha: float = 0.05,
-                    correction: str = "bh") -> tuple[np.ndarray, np.ndarray]:
-    """Array form of :func:`letters_from_pairs`: ``(p_adjusted, higher)`` where
-    ``higher`` holds ``a`` or ``b`` for significant pairs, else None."""
-    adjusted = adjust_p(p_values, method=correction)
-    significant = adjusted < alpha
-    higher = np.full(len(adjusted), None, dtype=object)
-    up, down = significant & (difference > 0), significant & (difference < 0)
-    higher[up] = np.asarray(a, dtype=object)[up]
-    higher[down] = np.asarray(b, dtype=object)[down]
-    return adjusted, higher
+def group_letters(groups, tested: pd.DataFrame, *, letters=None) -> dict:
+    """Group key -> the letters of the groups it is significantly higher than.
 
+    Parameters
+    ----------
+    groups : sequence
+        Group keys in column order (the order of the letters in the result).
+    tested : DataFrame
+        :func:`letters_from_pairs` of the pairs of these groups.
+    letters : mapping, optional
+        Group key -> its letter; default A, B, C, ... by position in ``groups``.
 
-def group_letters(groups, tested: pd.DataFrame) -> dict:
-    """Group key -> letters of the groups it is significantly higher than."""
+    Examples
+    --------
+    >>> tested = pd.DataFrame({"a": [1, 1], "b": [2, 3], "higher": [1, 3]})
+    >>> group_letters([1, 2, 3], tested)
+    {1: 'B', 2: '', 3: 'A'}
+    >>> group_letters([1, 2, 3], tested, letters={1: "A", 2: "C", 3: "D"})
+    {1: 'C', 2: '', 3: 'A'}
+    """
     groups = list(groups)
-    letter = dict(zip(groups, column_letters(len(groups))))
-    beaten: dict = {g: [] for g in groups}
+    letter = (dict(letters) if letters is not None
+              else dict(zip(groups, column_letters(len(groups)))))
+    beaten: dict = {g: set() for g in groups}
     for a, b, higher in zip(tested["a"], tested["b"], tested["higher"]):
-        if pd.isna(higher):
-            continue
-        lower = b if higher == a else a
-        beaten[higher].append(lower)
+        if higher is not None and not pd.isna(higher):
+            beaten[higher].add(b if higher == a else a)
     return {g: "".join(letter[x] for x in groups if x in beaten[g]) for g in groups}

@@ -1,5 +1,9 @@
 """A cache of parsed survey files: Parquet data + metadata JSON.
 
+This module owns where parsed copies live, how they are keyed and how they
+are stored (every write through :func:`surveytools.core.files.atomic_write`,
+so a reader never sees half an entry).
+
 Parsing a large SPSS file takes seconds; reading its Parquet copy takes a
 fraction of that.  An entry is keyed by the SHA-256 of the raw file's bytes
 (plus the reader options and :data:`FORMAT_VERSION`), so a changed file can
@@ -31,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -39,6 +42,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.errors import SurveyWarning
+from ..core.files import atomic_write
 from ..core.meta import Metadata
 
 #: Bumped whenever the readers' output changes, which retires every entry.
@@ -88,7 +92,7 @@ def file_digest(path: Path) -> str:
     settled = started - os.stat(path).st_ctime_ns > SETTLE_SECONDS * 1e9
     if settled and _stamp(path) == before:
         try:
-            _write_atomic(index, json.dumps({"stamp": before, "sha256": sha}).encode())
+            atomic_write(index, json.dumps({"stamp": before, "sha256": sha}))
         except OSError:  # an unwritable cache only costs a re-hash next time
             pass
     return sha
@@ -121,16 +125,9 @@ def store(key: str, frame: pd.DataFrame, meta: Metadata) -> None:
         return
     folder = cache_dir()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as handle:
-            temporary = Path(handle.name)
-        try:
-            frame.to_parquet(temporary, index=False)
-            os.replace(temporary, folder / f"{key}.parquet")
-        finally:
-            temporary.unlink(missing_ok=True)
+        atomic_write(folder / f"{key}.parquet", lambda path: frame.to_parquet(path, index=False))
         # The JSON is written last: its presence marks a complete entry.
-        _write_atomic(folder / f"{key}.json", meta.to_json().encode("utf-8"))
+        atomic_write(folder / f"{key}.json", meta.to_json())
     except Exception as error:  # the cache only saves time; reading must go on
         warnings.warn(
             f"surveytools could not write its cache in {folder} ({type(error).__name__}: "
@@ -143,10 +140,3 @@ def store(key: str, frame: pd.DataFrame, meta: Metadata) -> None:
 def _stamp(path: Path) -> list[int]:
     info = os.stat(path)
     return [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
-
-
-def _write_atomic(target: Path, payload: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".tmp", delete=False) as handle:
-        handle.write(payload)
-    os.replace(handle.name, target)

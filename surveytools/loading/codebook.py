@@ -1,5 +1,6 @@
-"""CSV waves and their JSON codebooks.
+"""CSV waves and their JSON codebooks: reading the CSV, reading and writing the codebook.
 
+This module owns the codebook format and reading a CSV wave through it.
 A CSV file holds no labels, so a CSV wave comes with a codebook
 (``wave.codebook.json``) that carries what an SPSS file would: variable and
 value labels, user-missing codes and ranges, measure levels and the CSV's
@@ -13,7 +14,7 @@ an empty string field is the empty string.
 Examples
 --------
 >>> import tempfile, pathlib, pandas as pd
->>> from surveytools.meta import Metadata
+>>> from surveytools.core.meta import Metadata
 >>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> data = pd.DataFrame({"q1": [1.0, 8.0]})
 >>> data.to_csv(folder / "w.csv", index=False)
@@ -38,9 +39,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .charset import DEFAULT, encoding_name, undecodable
 from ..core.errors import DataError, FileFormatError, row_number
+from ..core.files import atomic_write
 from ..core.meta import MEASURES, Metadata, MissingSpec, code_text, plain_code
+from ..core.schema import Source
+from .charset import DEFAULT, encoding_name, undecodable
 
 FORMAT = "surveytools-codebook"
 VERSION = 1
@@ -66,65 +69,54 @@ def codebook_path(csv_path: Path) -> Path:
 
 
 def read_codebook(path: Path) -> Codebook:
-    """Parse and check a codebook, naming the file and variable of any fault."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileFormatError(
-            "codebook not found", file=path,
-            expected="a JSON codebook beside the CSV",
-            found="no such file",
-            hint="write one with st.write_codebook(meta, path, data=frame), or pass codebook=",
-        )
-    try:
-        book = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise FileFormatError(
-            "the codebook is not valid UTF-8 JSON", file=path,
-            expected="a JSON object", found=str(error),
-            hint="fix the JSON syntax at the position given (a JSON validator helps)",
-        ) from None
+    """Parse and check a codebook, naming the file and variable of any fault.
+
+    Raises
+    ------
+    FileFormatError
+        A missing file, text that is not UTF-8 JSON, an unknown key, type or
+        measure level, codes or user-missing values not of the variable's type.
+    """
+    source = Source(path, what="codebook", error=FileFormatError, format="JSON",
+                    guide="the format is in the docs of st.write_codebook")
+    book = source.read(hint="write one with st.write_codebook(meta, path, data=frame), "
+                            "or pass codebook=")
     if not isinstance(book, dict) or book.get("format") != FORMAT or book.get("version") != VERSION:
-        raise FileFormatError(
-            "not a surveytools codebook", file=path,
+        raise source.fault(
+            "not a surveytools codebook", key="format",
             expected=f'"format": "{FORMAT}", "version": {VERSION}',
             found=repr({k: book.get(k) for k in ("format", "version")} if isinstance(book, dict)
                        else type(book).__name__),
             hint="start the codebook with those two keys",
         )
-    _unknown_keys(book, _TOP_KEYS, file=path, column=None)
-    variables = book.get("variables")
-    if not isinstance(variables, dict) or not variables:
-        raise FileFormatError("the codebook has no variables", file=path,
-                              expected='"variables": {"column": {...}, ...}',
-                              found=repr(variables)[:60],
-                              hint="describe every CSV column under \"variables\"")
+    source.check_keys(book, _TOP_KEYS, where="the codebook")
+    variables = source.table(book, "variables", where="the codebook", required=True,
+                             expected='"variables": {"column": {...}, ...}',
+                             hint="describe every CSV column under \"variables\"")
     types, labels, values, missing, measure = {}, {}, {}, {}, {}
     for column, spec in variables.items():
+        variable = source.at(column)
         if not isinstance(spec, dict):
-            raise FileFormatError("a codebook variable must be a JSON object", file=path,
-                                  column=column, found=repr(spec)[:60],
-                                  expected='{"type": "numeric", ...}')
-        _unknown_keys(spec, _VARIABLE_KEYS, file=path, column=column)
-        kind = spec.get("type")
-        if kind not in TYPES:
-            raise FileFormatError("unknown variable type", file=path, column=column,
-                                  expected=" or ".join(TYPES), found=repr(kind),
-                                  hint='give every variable "type": "numeric" or "string"')
-        types[column] = kind
+            raise variable.fault("a codebook variable must be a JSON object",
+                                 found=repr(spec)[:60], expected='{"type": "numeric", ...}',
+                                 hint="describe the variable as a JSON object")
+        variable.check_keys(spec, _VARIABLE_KEYS, where="a codebook variable")
+        kind = types[column] = variable.choice(
+            spec, "type", TYPES, noun="variable type",
+            hint='give every variable "type": "numeric" or "string"')
         if spec.get("label"):
-            labels[column] = _text(spec["label"], file=path, column=column, what="label")
-        level = spec.get("measure", "unknown")
-        if level not in MEASURES:
-            raise FileFormatError("unknown measure level", file=path, column=column,
-                                  expected="nominal, ordinal or scale", found=repr(level))
+            labels[column] = variable.text(spec, "label")
+        level = variable.choice(spec, "measure", MEASURES, default="unknown",
+                                noun="measure level", expected="nominal, ordinal or scale",
+                                hint='use "nominal", "ordinal" or "scale", or leave it out')
         if level != "unknown":
             measure[column] = level
         if spec.get("value_labels"):
-            values[column] = _value_labels(spec["value_labels"], kind, file=path, column=column)
-        declared = _missing(spec.get("missing") or {}, kind, file=path, column=column)
+            values[column] = _value_labels(variable, spec, kind)
+        declared = _missing(variable, spec, kind)
         if declared:
             missing[column] = declared
-    encoding = encoding_name(book.get("encoding") or DEFAULT, file=path)
+    encoding = encoding_name(book.get("encoding") or DEFAULT, file=source.file)
     meta = Metadata(variable_labels=labels, value_labels=values, missing=missing,
                     measure=measure, encoding=encoding)
     return Codebook(types=types, meta=meta, encoding=encoding)
@@ -201,7 +193,7 @@ def write_codebook(meta: Metadata, path, *, data: pd.DataFrame | None = None,
     Examples
     --------
     >>> import tempfile, pathlib, json
-    >>> from surveytools.meta import Metadata
+    >>> from surveytools.core.meta import Metadata
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "w.codebook.json"
     >>> write_codebook(Metadata(variable_labels={"q1": "Trust"}), path)
     >>> json.loads(path.read_text())["variables"]["q1"]
@@ -234,82 +226,62 @@ def write_codebook(meta: Metadata, path, *, data: pd.DataFrame | None = None,
         variables[column] = spec
     book = {"format": FORMAT, "version": VERSION,
             "encoding": encoding_name(encoding, file=path), "variables": variables}
-    Path(path).write_text(json.dumps(book, ensure_ascii=False, indent=1, allow_nan=False) + "\n",
-                          encoding="utf-8")
+    atomic_write(path, json.dumps(book, ensure_ascii=False, indent=1, allow_nan=False) + "\n")
 
 
 # -- codebook parts -------------------------------------------------------
-def _unknown_keys(spec: dict, allowed: set, *, file, column) -> None:
-    unknown = sorted(set(spec) - allowed)
-    if unknown:
-        raise FileFormatError(
-            "unknown codebook key", file=file, column=column,
-            expected="one of " + ", ".join(sorted(allowed)), found=", ".join(map(repr, unknown)),
-            hint="check the spelling against the codebook format (docs of st.write_codebook)",
-        )
-
-
-def _text(value, *, file, column, what) -> str:
-    if not isinstance(value, str):
-        raise FileFormatError(f"a {what} must be text", file=file, column=column,
-                              expected="a JSON string", found=repr(value))
-    return value
-
-
-def _value_labels(labels, kind, *, file, column) -> dict:
-    if not isinstance(labels, dict):
-        raise FileFormatError("value_labels must be a JSON object", file=file, column=column,
-                              expected='{"1": "Yes", "2": "No"}', found=repr(labels)[:60])
+def _value_labels(variable: Source, spec: dict, kind: str) -> dict:
+    labels = variable.table(spec, "value_labels", expected='{"1": "Yes", "2": "No"}')
     out = {}
-    for key, label in labels.items():
-        code = _parse_code(key, kind, file=file, column=column) if kind == "numeric" else key
-        out[code] = _text(label, file=file, column=column, what="value label")
+    for key in labels:
+        code = _parse_code(variable, key, kind) if kind == "numeric" else key
+        out[code] = variable.text(labels, key, where="value_labels")
     return out
 
 
-def _parse_code(key: str, kind, *, file, column):
+def _parse_code(variable: Source, key: str, kind: str):
     try:
         value = float(key)
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        raise FileFormatError(
-            "a value-label code is not of the variable's type", file=file, column=column,
+        raise variable.fault(
+            "a value-label code is not of the variable's type",
             expected=f"a number (the variable is {kind})", found=repr(key),
             hint='write numeric codes as "1", "98"; or declare the variable "type": "string"',
         )
     return plain_code(value)
 
 
-def _missing(spec, kind, *, file, column) -> MissingSpec:
-    if not isinstance(spec, dict) or set(spec) - {"values", "ranges"}:
-        raise FileFormatError("missing must be {\"values\": [...], \"ranges\": [[lo, hi], ...]}",
-                              file=file, column=column, found=repr(spec)[:80],
-                              expected='{"values": [98], "ranges": []}')
-    values = [_missing_value(v, kind, file=file, column=column) for v in spec.get("values", [])]
+def _missing(variable: Source, spec: dict, kind: str) -> MissingSpec:
+    if not spec.get("missing"):
+        return MissingSpec()
+    declared = variable.table(spec, "missing", expected='{"values": [98], "ranges": []}')
+    variable.check_keys(declared, {"values", "ranges"}, where="missing",
+                        expected='"values" and "ranges" ({"values": [98], "ranges": []})')
+    values = [_missing_value(variable, v, kind) for v in declared.get("values", [])]
     ranges = []
-    for pair in spec.get("ranges", []):
+    for pair in declared.get("ranges", []):
         if kind != "numeric" or not isinstance(pair, list) or len(pair) != 2:
-            raise FileFormatError(
+            raise variable.fault(
                 "a user-missing range must be a [low, high] pair of a numeric variable",
-                file=file, column=column, expected="[low, high] (null for an open end)",
+                expected="[low, high] (null for an open end)",
                 found=repr(pair) + ("" if kind == "numeric" else " on a string variable"),
+                hint="declare string codes under \"values\"; ranges are for numbers",
             )
-        low, high = (-math.inf if pair[0] is None else _missing_value(pair[0], kind, file=file,
-                                                                     column=column),
-                     math.inf if pair[1] is None else _missing_value(pair[1], kind, file=file,
-                                                                    column=column))
-        ranges.append((low, high))
+        low, high = pair
+        ranges.append((-math.inf if low is None else _missing_value(variable, low, kind),
+                       math.inf if high is None else _missing_value(variable, high, kind)))
     return MissingSpec(values=tuple(values), ranges=tuple(ranges))
 
 
-def _missing_value(value, kind, *, file, column):
+def _missing_value(variable: Source, value, kind: str):
     if kind == "string" and isinstance(value, str):
         return value
     if kind == "numeric" and isinstance(value, (int, float)) and not isinstance(value, bool):
         return plain_code(value)
-    raise FileFormatError(
-        "a user-missing value is not of the variable's type", file=file, column=column,
+    raise variable.fault(
+        "a user-missing value is not of the variable's type",
         expected="a JSON number" if kind == "numeric" else "a JSON string",
         found=repr(value), hint=f"the variable is declared \"type\": \"{kind}\"",
     )

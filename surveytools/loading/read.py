@@ -1,5 +1,6 @@
-"""Read survey waves with all their metadata: SPSS, CSV + codebook, Stata, Parquet.
+"""Reading one survey file with all its metadata: SPSS, CSV + codebook, Stata, Parquet.
 
+This module owns reading a file (and writing the Parquet copy it reads back).
 :func:`read_wave` turns one file into a :class:`~surveytools.survey.Survey`
 whose ``meta`` holds variable labels, value labels, user-missing codes and
 ranges, measure levels, the file's encoding, its path and the wave label.
@@ -11,13 +12,13 @@ for reading.
 extension               read with
 ======================  =============================================
 ``.sav`` ``.zsav``      pyreadstat, user-missing codes kept as values
-``.por``                :mod:`surveytools.portable` (keeps user-missing)
-``.csv`` ``.csv.gz``    pandas + the JSON codebook (:mod:`~surveytools.codebook`)
+``.por``                :mod:`surveytools.loading.portable` (keeps user-missing)
+``.csv`` ``.csv.gz``    pandas + the JSON codebook (:mod:`~surveytools.loading.codebook`)
 ``.dta``                pyreadstat; Stata's ``.a``-``.z`` stay as letters
 ``.parquet``            pyarrow; metadata from :func:`write_parquet`
 ======================  =============================================
 
-Parsed files are cached (:mod:`surveytools.cache`) by content hash.
+Parsed files are cached (:mod:`surveytools.loading.cache`) by content hash.
 
 Examples
 --------
@@ -44,7 +45,9 @@ from .charset import encoding_name, undecodable
 from .codebook import codebook_path, read_csv, write_codebook
 from ..core.design import AnyDesign
 from ..core.errors import DataError, FileFormatError
+from ..core.files import atomic_write
 from ..core.meta import Metadata, MissingSpec, plain_code
+from ..core.schema import existing_file
 from ..core.smallbase import SmallBaseRule
 from ..survey import Survey
 
@@ -77,7 +80,7 @@ def read_wave(path, *, design: AnyDesign, wave: str | None = None, codebook=None
         Text encoding, overriding what the file (or codebook) declares.
     cache : bool
         Keep a parsed copy keyed by the file's content hash
-        (:mod:`surveytools.cache`) and reuse it while the file is unchanged.
+        (:mod:`surveytools.loading.cache`) and reuse it while the file is unchanged.
     small_base : SmallBaseRule, optional
         Thresholds for small bases (default: suppress < 50, flag < 100).
 
@@ -113,7 +116,7 @@ def load(path, *, codebook=None, encoding: str | None = None, cache: bool = True
     """
     path = Path(path)
     kind = file_format(path)
-    _check_file(path, "data file")
+    existing_file(path, what="data file")
     if encoding is not None:
         encoding = encoding_name(encoding, file=path)
     book = _codebook_of(path, kind, codebook)
@@ -148,7 +151,7 @@ def file_format(path) -> str:
 
 
 def write_parquet(data, path, *, meta: Metadata | None = None) -> None:
-    """Write a Survey (or DataFrame + ``meta``) to Parquet with its metadata.
+    """Write a Survey (or DataFrame + ``meta``) to Parquet with its metadata, atomically.
 
     :func:`read_wave` restores the metadata (labels, user-missing codes,
     measure levels) from the file's schema metadata.
@@ -177,7 +180,7 @@ def write_parquet(data, path, *, meta: Metadata | None = None) -> None:
         ) from None
     extra = {PARQUET_KEY: (meta or Metadata()).replace(file=None).to_json().encode("utf-8")}
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra})
-    pq.write_table(table, path)
+    atomic_write(path, lambda temporary: pq.write_table(table, temporary))
 
 
 # -- readers ----------------------------------------------------------------
@@ -277,27 +280,18 @@ def _codebook_of(path: Path, kind: str, codebook) -> Path | None:
             )
         return None
     book = Path(codebook) if codebook is not None else codebook_path(path)
-    _check_file(book, "codebook", hint=f"write {book.name} with st.write_codebook(meta, path, "
-                "data=frame), or pass codebook= to read_wave")
-    return book
-
-
-def _check_file(path: Path, what: str, *, hint: str | None = None) -> None:
-    if path.is_file():
-        return
-    found = "a folder" if path.is_dir() else "no such file"
-    raise FileFormatError(
-        f"{what} not found", file=path, expected=f"a readable {what}", found=found,
-        hint=hint or f"check the path (relative paths start in {Path.cwd()})",
-    )
+    return existing_file(book, what="codebook", hint=f"write {book.name} with "
+                         "st.write_codebook(meta, path, data=frame), or pass codebook= to read_wave")
 
 
 @functools.cache
 def _versions() -> dict:
     """Versions of the code that shapes a parsed file (importing pyreadstat would cost more)."""
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
-    from .. import __version__
-
-    return {"surveytools": __version__, "pyreadstat": version("pyreadstat"),
+    try:
+        own = version("surveytools")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        own = "source"
+    return {"surveytools": own, "pyreadstat": version("pyreadstat"),
             "pyarrow": version("pyarrow"), "pandas": pd.__version__}

@@ -3,8 +3,10 @@
 :func:`export_site` draws every view the dashboards offer with the default
 CI method (each indicator x breakdown, as a trend and as a group comparison
 in the latest wave; each overview topic x breakdown in the latest wave)
-through the same :meth:`surveytools.dashboard.App.render` the live apps use,
-so the small-base rule applies exactly as there.  Each dashboard is one page
+through the same :meth:`surveytools.presentation.dashboard.App.render` the
+live apps use, so the small-base rule applies exactly as there.  The cube
+comes from the cube store (:mod:`surveytools.indicators.store`); every file
+is written atomically.  Each dashboard is one page
 whose selects switch among the precomputed views client-side; ``plotly.js``
 is copied into the site once.  The site works from ``file://`` and from any
 web server; the view is kept in the URL's ``#`` part so links reopen it.
@@ -13,7 +15,7 @@ Examples
 --------
 From Python, or ``surveytools export-dashboard MANIFEST --out DIR``::
 
-    from surveytools.export import export_site
+    from surveytools.presentation.export import export_site
     index = export_site("data/tracker/waves.toml", "site")   # site/index.html
 """
 
@@ -24,8 +26,12 @@ import json
 import os
 from pathlib import Path
 
-from .dashboard import APPS, CHARTS, TABLE_CSS, CubeCache, View, table_html
 from ..core.errors import SurveyError
+from ..core.files import atomic_write
+from ..indicators.store import cached_cube
+from .dashboard import APPS
+from .formatting import CI_LABELS
+from .views import CHARTS, TABLE_CSS, View, note_html, table_html
 
 PLOTLY_JS = "plotly.min.js"
 
@@ -48,17 +54,12 @@ def export_site(manifest: str | os.PathLike, out_dir: str | os.PathLike) -> Path
     from plotly.offline import get_plotlyjs
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    cube = CubeCache.from_manifest(manifest)("logit")
-    (out / PLOTLY_JS).write_text(get_plotlyjs(), encoding="utf-8")
-    pages = []
+    cube = cached_cube(manifest)
+    atomic_write(out / PLOTLY_JS, get_plotlyjs())
     for app in APPS:
         views, controls = _views(app, cube)
-        (out / f"{app.name}.html").write_text(_page(app, cube, views, controls), encoding="utf-8")
-        pages.append(app)
-    index = out / "index.html"
-    index.write_text(_index(pages, cube), encoding="utf-8")
-    return index
+        atomic_write(out / f"{app.name}.html", _page(app, cube, views, controls))
+    return atomic_write(out / "index.html", _index(APPS, cube))
 
 
 def _views(app, cube) -> tuple[dict, dict]:
@@ -105,9 +106,7 @@ def _page(app, cube, views: dict, controls: dict) -> str:
                   for label, value in options)
         + "</select></label> "
         for name, options in controls.items())
-    notes = (f"<p class='st-note'>{html.escape(cube.small_base.describe())} Confidence intervals: "
-             f"logit method. Wave shown in group comparisons and the overview: {html.escape(cube.waves[-1])}.</p>"
-             f"<p class='st-note'>{html.escape(cube.method_note)}</p>")
+    notes = note_html(cube, f"Wave shown in group comparisons and the overview: {cube.waves[-1]}.")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -115,7 +114,8 @@ def _page(app, cube, views: dict, controls: dict) -> str:
 <script src="{PLOTLY_JS}"></script>
 <style>{PAGE_CSS}{TABLE_CSS}</style></head>
 <body><p><a href="index.html">All dashboards</a></p>
-<h1 class="st-title">{html.escape(app.title)}</h1><p class="st-intro">{html.escape(app.intro)}</p>
+<h1 class="st-title">{html.escape(app.title)}</h1>
+<p class="st-intro">{html.escape(app.intro_for(cube))}</p>
 <form class="st-controls">{selects}</form>
 <p id="st-message" class="st-message"></p>
 <div id="st-chart" class="st-chart"></div>
@@ -131,13 +131,13 @@ def _page(app, cube, views: dict, controls: dict) -> str:
 
 def _index(apps, cube) -> str:
     items = "".join(f'<li><a href="{app.name}.html">{html.escape(app.title)}</a>: '
-                    f"{html.escape(app.intro)}</li>" for app in apps)
+                    f"{html.escape(app.intro_for(cube))}</li>" for app in apps)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Dashboards</title>
 <style>{PAGE_CSS}</style></head>
 <body><h1>Dashboards</h1>
 <p>Waves: {html.escape(", ".join(cube.waves))}. A static copy of the dashboards: every view was
-computed in advance with the logit confidence-interval method.</p>
+computed in advance with the {html.escape(CI_LABELS[cube.ci])} confidence-interval method.</p>
 <ul class="st-index">{items}</ul>
 <p class="st-note">{html.escape(cube.small_base.describe())}</p>
 <p class="st-note">{html.escape(cube.method_note)}</p>

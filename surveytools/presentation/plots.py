@@ -5,11 +5,13 @@ Every function takes rows of an indicator cube (``IndicatorCube.frame`` or
 without showing it.  Nothing here imports widgets, so the same figures serve
 notebooks, the Voila dashboards and the static export.
 
-Suppression is enforced here as well as in the cube: a row whose
-``base_flag`` is ``"suppressed"`` is drawn as a gap labelled with the
-small-base rule's label (``"n<50"``), and no estimate of that row reaches any
-trace, hover text or annotation, even if the row still carries numbers.
-Low bases get open markers / hatched bars and a "low base" note.
+Suppression is enforced here as well as in the cube: rows go through
+:func:`surveytools.presentation.formatting.visible` (the one blanking), a
+row whose ``base_flag`` is ``"suppressed"`` is drawn as a gap labelled with
+the small-base rule's label (``"n<50"``), and no estimate of that row
+reaches any trace, hover text or annotation, even if the row still carries
+numbers.  Low bases get open markers / hatched bars and a "low base" note.
+Values are formatted by :mod:`surveytools.presentation.formatting`.
 
 Examples
 --------
@@ -20,7 +22,7 @@ Examples
 ...     "breakdown_label": "All adults", "group": "all", "group_label": "All adults",
 ...     "group_order": 0, "estimate": [0.61, 0.64], "ci_low": [0.58, 0.61],
 ...     "ci_high": [0.64, 0.67], "n": [1500, 1600], "base_flag": "ok", "letter": "A", "letters": ""})
->>> fig = trend(rows)
+>>> fig = trend_chart(rows)
 >>> fig.layout.title.text
 'Trust the NHS'
 """
@@ -33,6 +35,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..core.smallbase import DEFAULT_RULE, LOW, SUPPRESSED, SmallBaseRule
+from .formatting import (LOW_MARK, UNITS, cell_text, conf_text, display_value, format_interval,
+                         format_value, visible)
 
 #: Okabe-Ito colours (colour-blind safe), yellow last: it is faint on white.
 PALETTE = (
@@ -44,64 +48,11 @@ _DASHES = ("solid", "dash", "dot", "dashdot")
 HEATMAP_SCALE = "Cividis"
 FONT = dict(family="Arial, Helvetica, sans-serif", size=14, color="#1a1a1a")
 
-_UNITS = {"share": "%", "net": "", "mean": ""}
 _AXIS_TITLES = {
     "share": "Per cent",
     "net": "Net score (% positive minus % negative)",
     "mean": "Mean score",
 }
-
-
-# -- numbers as people read them -------------------------------------------
-def display_value(value, kind: str):
-    """The number as shown: shares and net scores x 100, means as they are."""
-    if value is None or pd.isna(value):
-        return None
-    return float(value) * 100 if kind in ("share", "net") else float(value)
-
-
-def format_value(value, kind: str) -> str:
-    """``"45%"`` for a share, ``"+12"`` for a net score, ``"6.3"`` for a mean; ``""`` if missing.
-
-    Examples
-    --------
-    >>> format_value(0.453, "share"), format_value(-0.12, "net"), format_value(6.27, "mean")
-    ('45%', '-12', '6.3')
-    """
-    shown = display_value(value, kind)
-    if shown is None:
-        return ""
-    if kind == "share":
-        return f"{shown:.0f}%"
-    if kind == "net":
-        return f"{shown:+.0f}"
-    return f"{shown:.1f}"
-
-
-def format_interval(low, high, kind: str) -> str:
-    """``"42-48%"``; ``""`` when either end is missing."""
-    if any(v is None or pd.isna(v) for v in (low, high)):
-        return ""
-    lo, hi = format_value(low, kind), format_value(high, kind)
-    unit = _UNITS.get(kind, "")
-    return f"{lo.removesuffix(unit)} to {hi}"
-
-
-def visible(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every estimate-derived value of a suppressed row blanked.
-
-    The cube already does this; doing it again here means a chart cannot
-    leak a number even from rows that skipped the cube.
-    """
-    hidden = (frame["base_flag"] == SUPPRESSED).to_numpy()
-    out = frame.copy()
-    for column in ("estimate", "se", "ci_low", "ci_high", "change", "change_se", "change_p"):
-        if column in out.columns:
-            out[column] = out[column].astype(float).where(~hidden)
-    for column in ("letters",):
-        if column in out.columns:
-            out[column] = out[column].astype(object).where(~hidden, "").fillna("")
-    return out
 
 
 def base_range(frame: pd.DataFrame) -> str:
@@ -125,14 +76,14 @@ def _first(frame: pd.DataFrame, column: str, default: str = "") -> str:
     return str(values.iloc[0]) if not values.empty else default
 
 
-def _hover(row, kind: str, rule: SmallBaseRule, name: str) -> str:
+def _hover(row, kind: str, rule: SmallBaseRule, name: str, conf_level: float) -> str:
     head = f"<b>{name}</b>, {row['wave']}"
     if row["base_flag"] == SUPPRESSED:
         return f"{head}<br>{rule.suppressed_label}: base too small, estimate suppressed"
     text = f"{head}<br>{format_value(row['estimate'], kind)}"
     interval = format_interval(row.get("ci_low"), row.get("ci_high"), kind)
     if interval:
-        text += f" (95% CI {interval})"
+        text += f" ({conf_text(conf_level)} CI {interval})"
     text += f"<br>n = {int(row['n']):,}"
     if row["base_flag"] == LOW:
         text += " (low base)"
@@ -172,7 +123,7 @@ def _figure(traces: list[dict], annotations: list[dict], *, title: str, subtitle
         **layout,
     }
     if kind in _AXIS_TITLES:
-        spec["yaxis"] = {"title": {"text": _AXIS_TITLES[kind]}, "ticksuffix": _UNITS[kind],
+        spec["yaxis"] = {"title": {"text": _AXIS_TITLES[kind]}, "ticksuffix": UNITS[kind],
                          "zeroline": kind == "net", **spec.get("yaxis", {})}
     return go.Figure({"data": traces, "layout": spec}, _validate=False)
 
@@ -200,9 +151,10 @@ def _suppressed_hover(label: str, wave: str, rule: SmallBaseRule) -> str:
 
 
 # -- charts ------------------------------------------------------------------
-def trend(frame: pd.DataFrame, *, waves: Sequence[str] | None = None, title: str | None = None,
-          question: str | None = None, small_base: SmallBaseRule = DEFAULT_RULE) -> go.Figure:
-    """One indicator over waves, one line per group, with 95% CI bands.
+def trend_chart(frame: pd.DataFrame, *, waves: Sequence[str] | None = None, title: str | None = None,
+          question: str | None = None, small_base: SmallBaseRule = DEFAULT_RULE,
+          conf_level: float = 0.95) -> go.Figure:
+    """One indicator over waves, one line per group, with confidence bands.
 
     Parameters
     ----------
@@ -214,6 +166,8 @@ def trend(frame: pd.DataFrame, *, waves: Sequence[str] | None = None, title: str
         Default to the rows' ``indicator_label`` and ``question``.
     small_base : SmallBaseRule
         Gives the gap label (``"n<50"``) and the note under the chart.
+    conf_level : float
+        The intervals' confidence level (the cube's), named in notes and hovers.
 
     Examples
     --------
@@ -222,7 +176,7 @@ def trend(frame: pd.DataFrame, *, waves: Sequence[str] | None = None, title: str
     ...     "group_label": "All", "group_order": 0, "estimate": [0.5, None],
     ...     "ci_low": [0.45, None], "ci_high": [0.55, None], "n": [800, 30],
     ...     "base_flag": ["ok", "suppressed"], "indicator_label": "X", "question": "Q?"})
-    >>> [a.text for a in trend(rows).layout.annotations if a.text == "n<50"]
+    >>> [a.text for a in trend_chart(rows).layout.annotations if a.text == "n<50"]
     ['n<50']
     """
     rows = visible(frame)
@@ -247,7 +201,7 @@ def trend(frame: pd.DataFrame, *, waves: Sequence[str] | None = None, title: str
             "line": {"color": colour, "width": 2.5, "dash": _DASHES[i // len(PALETTE) % len(_DASHES)]},
             "marker": {"color": colour, "size": 10, "line": {"width": 2, "color": colour},
                        "symbol": ["circle-open" if f == LOW else "circle" for f in g["base_flag"]]},
-            "hovertext": [_hover(r, kind, small_base, label) if _shown(r) else None
+            "hovertext": [_hover(r, kind, small_base, label, conf_level) if _shown(r) else None
                           for _, r in g.iterrows()],
             "hoverinfo": "text",
         })
@@ -260,16 +214,17 @@ def trend(frame: pd.DataFrame, *, waves: Sequence[str] | None = None, title: str
     return _figure(
         traces, annotations, title=title or _first(rows, "indicator_label"),
         subtitle=_subtitle(rows, question), kind=kind,
-        note=_notes(small_base, "Shaded bands: 95% confidence intervals. Open markers: low base."),
+        note=_notes(small_base, f"Shaded bands: {conf_text(conf_level)} confidence intervals. "
+                                "Open markers: low base."),
         xaxis={"type": "category", "categoryorder": "array", "categoryarray": order,
                "title": {"text": "Wave"}},
         hovermode="closest",
     )
 
 
-def compare_groups(frame: pd.DataFrame, *, title: str | None = None, question: str | None = None,
-                   small_base: SmallBaseRule = DEFAULT_RULE) -> go.Figure:
-    """Groups side by side (one bar per group and wave) with 95% CI whiskers.
+def group_chart(frame: pd.DataFrame, *, title: str | None = None, question: str | None = None,
+                small_base: SmallBaseRule = DEFAULT_RULE, conf_level: float = 0.95) -> go.Figure:
+    """Groups side by side (one bar per group and wave) with confidence-interval whiskers.
 
     Each group's axis label carries its letter; a bar's label carries the
     letters of the groups it is significantly higher than (same wave).
@@ -282,6 +237,8 @@ def compare_groups(frame: pd.DataFrame, *, title: str | None = None, question: s
         Default to the rows' ``indicator_label`` and ``question``.
     small_base : SmallBaseRule
         Gives the gap label and the note under the chart.
+    conf_level : float
+        The intervals' confidence level (the cube's), named in notes and hovers.
 
     Examples
     --------
@@ -291,7 +248,7 @@ def compare_groups(frame: pd.DataFrame, *, title: str | None = None, question: s
     ...     "ci_low": [0.35, 0.45], "ci_high": [0.45, 0.55], "n": [600, 700],
     ...     "base_flag": "ok", "letter": ["A", "B"], "letters": ["", "A"],
     ...     "indicator_label": "X", "question": "Q?"})
-    >>> list(compare_groups(rows).data[0].x)
+    >>> list(group_chart(rows).data[0].x)
     ['Men (A)', 'Women (B)']
     """
     rows = visible(frame)
@@ -309,7 +266,7 @@ def compare_groups(frame: pd.DataFrame, *, title: str | None = None, question: s
         w = _aligned(rows[rows["wave"].astype(str) == wave], "group", [g for g, _ in groups])
         traces.append({
             "type": "bar", "x": ticks, "y": [display_value(v, kind) for v in w["estimate"]],
-            "name": wave, "text": [_bar_text(r, kind) for _, r in w.iterrows()],
+            "name": wave, "text": [_bar_text(r, kind, small_base) for _, r in w.iterrows()],
             "textposition": "outside", "cliponaxis": False,
             "marker": {"color": colour, "pattern": {
                 "shape": ["/" if f == LOW else "" for f in w["base_flag"]],
@@ -318,7 +275,7 @@ def compare_groups(frame: pd.DataFrame, *, title: str | None = None, question: s
                         "width": 5,
                         "array": [_diff(h, e, kind) for h, e in zip(w["ci_high"], w["estimate"])],
                         "arrayminus": [_diff(e, lo, kind) for e, lo in zip(w["estimate"], w["ci_low"])]},
-            "hovertext": [_hover(r, kind, small_base, label) if _shown(r) else None
+            "hovertext": [_hover(r, kind, small_base, label, conf_level) if _shown(r) else None
                           for (_, r), (_, label) in zip(w.iterrows(), groups)],
             "hoverinfo": "text",
         })
@@ -331,14 +288,15 @@ def compare_groups(frame: pd.DataFrame, *, title: str | None = None, question: s
     return _figure(
         traces, annotations, title=(title or _first(rows, "indicator_label")) + f" ({', '.join(waves)})",
         subtitle=_subtitle(rows, question), kind=kind,
-        note=_notes(small_base, "Whiskers: 95% confidence intervals. Hatched bars and *: low base.",
+        note=_notes(small_base, f"Whiskers: {conf_text(conf_level)} confidence intervals. "
+                                f"Hatched bars and {LOW_MARK}: low base.",
                     "Letters on a bar: the groups it is significantly higher than (same wave)."),
         barmode="group", bargap=bargap, showlegend=len(waves) > 1,
         xaxis={"type": "category", "categoryorder": "array", "categoryarray": ticks},
     )
 
 
-def heatmap(frame: pd.DataFrame, *, title: str | None = None, row_labels: Mapping[str, str] | None = None,
+def heatmap_chart(frame: pd.DataFrame, *, title: str | None = None, row_labels: Mapping[str, str] | None = None,
             small_base: SmallBaseRule = DEFAULT_RULE) -> go.Figure:
     """Indicators (rows) by groups (columns) for one wave and one breakdown.
 
@@ -362,7 +320,7 @@ def heatmap(frame: pd.DataFrame, *, title: str | None = None, row_labels: Mappin
     ...     "indicator_label": "A", "group": ["1", "2"], "group_label": ["Men", "Women"],
     ...     "group_order": [1, 2], "estimate": [0.4, None], "n": [600, 20],
     ...     "base_flag": ["ok", "suppressed"]})
-    >>> list(heatmap(rows).data[0].text[0])
+    >>> list(heatmap_chart(rows).data[0].text[0])
     ['40%', 'n<50']
     """
     rows = visible(frame)
@@ -380,23 +338,21 @@ def heatmap(frame: pd.DataFrame, *, title: str | None = None, row_labels: Mappin
         z_row, text_row, hover_row = [], [], []
         for (_, row), label in zip(r.iterrows(), labels):
             flag = row["base_flag"]
-            if not _shown(row):
+            text_row.append(cell_text(row["estimate"], row["kind"], flag, small_base))
+            if flag == SUPPRESSED:  # a cell without a value shows no text: label the gap
                 z_row.append(None)
-                suppressed = flag == SUPPRESSED
-                text_row.append(small_base.suppressed_label if suppressed else "")
-                hover_row.append(f"{ind_label}<br>{_suppressed_hover(label, row['wave'], small_base)}"
-                                 if suppressed else None)
-                if suppressed:  # a cell without a value shows no text: label the gap
-                    annotations.append({"x": label, "y": ind_label, "text": small_base.suppressed_label,
-                                        "hovertext": hover_row[-1], "showarrow": False,
-                                        "font": {"size": 12, "color": "#1a1a1a"}})
-                continue
-            mark = "*" if flag == LOW else ""
-            value = format_value(row["estimate"], row["kind"])
-            z_row.append(display_value(row["estimate"], row["kind"]))
-            text_row.append(value + mark)
-            hover_row.append(f"{ind_label}<br>{label}, {row['wave']}: {value}<br>n = {int(row['n']):,}"
-                             + (" (low base)" if flag == LOW else ""))
+                hover_row.append(f"{ind_label}<br>{_suppressed_hover(label, row['wave'], small_base)}")
+                annotations.append({"x": label, "y": ind_label, "text": small_base.suppressed_label,
+                                    "hovertext": hover_row[-1], "showarrow": False,
+                                    "font": {"size": 12, "color": "#1a1a1a"}})
+            elif not _shown(row):  # no row for this cell
+                z_row.append(None)
+                hover_row.append(None)
+            else:
+                z_row.append(display_value(row["estimate"], row["kind"]))
+                hover_row.append(f"{ind_label}<br>{label}, {row['wave']}: "
+                                 f"{format_value(row['estimate'], row['kind'])}<br>"
+                                 f"n = {int(row['n']):,}" + (" (low base)" if flag == LOW else ""))
         z.append(z_row)
         text.append(text_row)
         hover.append(hover_row)
@@ -405,11 +361,11 @@ def heatmap(frame: pd.DataFrame, *, title: str | None = None, row_labels: Mappin
              "text": text, "texttemplate": "%{text}", "hovertext": hover, "hoverinfo": "text",
              "colorscale": HEATMAP_SCALE, "xgap": 2, "ygap": 2,
              "colorbar": {"title": {"text": _AXIS_TITLES.get(kind, "")},
-                          "ticksuffix": _UNITS.get(kind, "")}}
+                          "ticksuffix": UNITS.get(kind, "")}}
     return _figure(
         [trace], annotations, kind="heatmap",
         title=title or f"By {_first(rows, 'breakdown_label', 'group').lower()} ({waves})",
-        subtitle=base_range(rows), note=_notes(small_base, "* low base."),
+        subtitle=base_range(rows), note=_notes(small_base, f"{LOW_MARK} low base."),
         yaxis={"autorange": "reversed", "type": "category", "automargin": True},
         xaxis={"type": "category", "side": "top"},
         plot_bgcolor="#e6e6e6", height=max(420, 60 * len(indicators) + 320),
@@ -446,13 +402,12 @@ def _shown(row) -> bool:
     return pd.notna(row["base_flag"]) and row["base_flag"] != SUPPRESSED
 
 
-def _bar_text(row, kind: str) -> str:
+def _bar_text(row, kind: str, rule: SmallBaseRule) -> str:
     if not _shown(row):
-        return ""
+        return ""  # the gap's label says why
     letters = row.get("letters") or ""
     marks = f"<sup>{letters}</sup>" if isinstance(letters, str) and letters else ""
-    low = "*" if row["base_flag"] == LOW else ""
-    return f"{format_value(row['estimate'], kind)}{low}{marks}"
+    return cell_text(row["estimate"], kind, row["base_flag"], rule) + marks
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:

@@ -21,31 +21,38 @@ label) and never a number; a low base shows its number with a ``*`` suffix
 
 CSV: one tidy file, one row per wave x question x row x group (every wave
 unless ``wave=`` is given), with a ``display`` column that reads as the
-workbook does (``n<50`` for suppressed cells, whose numbers are blank), and
+dashboards do (``n<50`` for suppressed cells, whose numbers are blank), and
 the notes beside it in ``<name>.notes.txt``.
+
+The cube comes from the cube store (:mod:`surveytools.indicators.store`),
+values are formatted by :mod:`surveytools.presentation.formatting`, and
+files are written atomically.
 
 Examples
 --------
 >>> import surveytools as st                                          # doctest: +SKIP
->>> st.write_tables(st.read_waves("data/tracker/waves.toml"), "tables.xlsx")  # doctest: +SKIP
+>>> st.write_tables("data/tracker/waves.toml", "tables.xlsx")         # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..core.errors import FileFormatError
-from ..core.smallbase import LOW, SUPPRESSED
+from ..core.files import atomic_write
+from ..core.meta import code_text
+from ..core.smallbase import LOW, SUPPRESSED, blank
+from ..indicators.cube import IndicatorCube
+from ..indicators.significance import column_letters
+from ..indicators.store import cached_cube
+from .formatting import LOW_MARK, cell_text, excel_format
 
 FORMATS = ("xlsx", "csv")
-PERCENT = "0%"
-NET = '+0%;-0%;0%'
-MEAN = "0.00"
 COUNT = "#,##0"
-LOW_MARK = '"*"'
 
 
 def write_tables(source, path, *, format: str = "xlsx", wave: str | None = None,
@@ -54,14 +61,17 @@ def write_tables(source, path, *, format: str = "xlsx", wave: str | None = None,
 
     Parameters
     ----------
-    source : Tracker or IndicatorCube
-        A tracker is turned into ``st.cube(source, answers=True, **cube_options)``.
+    source : IndicatorCube, or str or path of a tracker manifest
+        A manifest's cube comes from the cube store with ``answers=True``
+        and ``cube_options`` (:func:`surveytools.indicators.store.cached_cube`).
         A cube made without ``answers=True`` gives tables of indicator rows only.
     path : str or Path
         The workbook (``.xlsx``) or CSV file to write; its folder must exist.
     format : {"xlsx", "csv"}
     wave : str, optional
         The wave to tabulate (xlsx default: the latest; csv default: every wave).
+    **cube_options
+        Keywords of :func:`surveytools.indicators.cube.cube` (e.g. ``correction``).
 
     Returns
     -------
@@ -71,10 +81,9 @@ def write_tables(source, path, *, format: str = "xlsx", wave: str | None = None,
     Raises
     ------
     FileFormatError
-        An unknown format, an output folder that does not exist, an unknown wave.
+        An unknown format, an output folder that does not exist, an unknown wave,
+        a source that is neither a cube nor a manifest.
     """
-    from ..indicators.cube import IndicatorCube, cube
-
     if format not in FORMATS:
         raise FileFormatError("unknown table format", file=path, expected=" or ".join(FORMATS),
                               found=repr(format), hint="pass format='xlsx' or format='csv'")
@@ -83,8 +92,15 @@ def write_tables(source, path, *, format: str = "xlsx", wave: str | None = None,
         raise FileFormatError("the output folder does not exist", file=path,
                               expected="an existing folder", found=str(path.parent),
                               hint="create the folder first or choose another --out")
-    result = source if isinstance(source, IndicatorCube) else cube(source, answers=True,
-                                                                    **cube_options)
+    if isinstance(source, IndicatorCube):
+        result = source
+    elif isinstance(source, (str, os.PathLike)):
+        result = cached_cube(source, answers=True, **cube_options)
+    else:
+        raise FileFormatError("tables are written from a cube or a manifest", file=path,
+                              expected="an IndicatorCube or the path of a tracker manifest",
+                              found=type(source).__name__,
+                              hint="pass the manifest path, or st.cube(tracker, answers=True)")
     if wave is not None and wave not in result.waves:
         raise FileFormatError("unknown wave", file=path, expected=" or ".join(result.waves),
                               found=repr(wave), hint="pick a wave label from the manifest")
@@ -96,8 +112,6 @@ def write_tables(source, path, *, format: str = "xlsx", wave: str | None = None,
 # -- shared ----------------------------------------------------------------
 def _columns(result) -> list[tuple[str, str, str, str, str]]:
     """(breakdown, breakdown label, group key, group label, letter) of the group columns."""
-    from ..indicators.significance import column_letters
-
     out = []
     for bd in result.breakdowns:
         letters = column_letters(len(bd.groups))
@@ -146,7 +160,7 @@ def _write_xlsx(result, path: Path, wave: str) -> Path:
         _question_sheet(book.create_sheet(name), result, wave, question)
     _contents_sheet(contents, result, wave, sheets)
     try:
-        book.save(path)
+        atomic_write(path, book.save)
     except OSError as err:
         raise FileFormatError(f"cannot write the workbook ({err.strerror or err})", file=path,
                               expected="a writable .xlsx path", found=type(err).__name__,
@@ -218,14 +232,15 @@ def _question_sheet(sheet, result, wave, question) -> None:
                   if previous else this.iloc[:0])
         sheet.cell(row=row, column=1, value="Answers (% of all asked)").font = Font(italic=True)
         row += 1
+        percent = excel_format("share")
         for level, level_rows in this.groupby("level", sort=True):
             sheet.cell(row=row, column=1, value=level_rows["level_label"].iloc[0])
             cells = _cells(level_rows, "estimate")
-            _put(sheet, row, 3, cells.get(("total", "all")), PERCENT, result)
+            _put(sheet, row, 3, cells.get(("total", "all")), percent, result)
             _put(sheet, row, 2, _cells(before[before["level"] == level], "estimate")
-                 .get(("total", "all")), PERCENT, result)
+                 .get(("total", "all")), percent, result)
             for offset, (bd, _, key, _, _) in enumerate(groups):
-                _put(sheet, row, first_group + offset, cells.get((bd, key)), PERCENT, result)
+                _put(sheet, row, first_group + offset, cells.get((bd, key)), percent, result)
             row += 1
         first = this.drop_duplicates(["breakdown", "group"])
         before_first = before.drop_duplicates(["breakdown", "group"])
@@ -243,7 +258,7 @@ def _question_sheet(sheet, result, wave, question) -> None:
 
     frame = result.frame
     for ind in indicators:
-        fmt = {"share": PERCENT, "net": NET, "mean": MEAN}[ind.kind]
+        fmt = excel_format(ind.kind)
         this = frame[(frame["wave"] == wave) & (frame["indicator"] == ind.name)]
         before = frame[(frame["wave"] == previous) & (frame["indicator"] == ind.name)]
         cells = _cells(this, "estimate")
@@ -254,7 +269,7 @@ def _question_sheet(sheet, result, wave, question) -> None:
         _put(sheet, row, 2, _cells(before, "estimate").get(("total", "all")), fmt, result)
         if len(total) and previous:
             change = _cells(total, "change").get(("total", "all"))
-            _put(sheet, row, 4, change, NET if ind.kind != "mean" else '+0.00;-0.00;0.00', result)
+            _put(sheet, row, 4, change, excel_format(ind.kind, change=True), result)
             if change is not None and change[1] != SUPPRESSED and not np.isnan(change[0]):
                 record = total.iloc[0]
                 sheet.cell(row=row, column=5, value=(
@@ -311,7 +326,7 @@ def _put(sheet, row: int, column: int, cell, number_format: str, result) -> None
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return
     target.value = float(value)
-    target.number_format = number_format + (LOW_MARK if flag == LOW else "")
+    target.number_format = number_format + (f'"{LOW_MARK}"' if flag == LOW else "")
 
 
 def _notes_block(sheet, notes: list[str], *, start: int) -> None:
@@ -347,7 +362,7 @@ def tidy_table(result, wave: str | None = None) -> pd.DataFrame:
         answers = result.answers
         parts.insert(0, pd.DataFrame({
             "wave": answers["wave"], "question": answers["question"], "row_type": "answer",
-            "row": answers["level"].map(_code_text), "row_label": answers["level_label"],
+            "row": answers["level"].map(code_text), "row_label": answers["level_label"],
             "kind": "share", "breakdown": answers["breakdown"], "group": answers["group"],
             "group_label": answers["group_label"], "estimate": answers["estimate"],
             "n": answers["n"], "weighted_n": answers["weighted_n"],
@@ -356,38 +371,19 @@ def tidy_table(result, wave: str | None = None) -> pd.DataFrame:
     out = pd.concat(parts, ignore_index=True)
     if wave is not None:
         out = out[out["wave"] == wave].reset_index(drop=True)
-    out["display"] = [_display(v, k, f, result.small_base.suppressed_label)
+    out["display"] = [cell_text(v, k, f, result.small_base)
                       for v, k, f in zip(out["estimate"], out["kind"], out["base_flag"])]
-    hidden = out["base_flag"].to_numpy() == SUPPRESSED
-    for column in ("estimate", "se", "ci_low", "ci_high", "change", "change_se", "change_p"):
-        out[column] = out[column].astype(float)
-        out.loc[hidden, column] = np.nan
-    out.loc[hidden, "letters"] = ""
+    out = blank(out, out["base_flag"].to_numpy() == SUPPRESSED)
     out["change_significant"] = out["change_significant"].fillna(False).astype(bool)
     return out
-
-
-def _code_text(code) -> str:
-    if isinstance(code, float) and code.is_integer():
-        return str(int(code))
-    return str(code)
-
-
-def _display(value, kind, flag, suppressed_label) -> str:
-    if flag == SUPPRESSED:
-        return suppressed_label
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    text = {"share": f"{value:.0%}", "net": f"{value:+.0%}", "mean": f"{value:.2f}"}[kind]
-    return text + ("*" if flag == LOW else "")
 
 
 def _write_csv(result, path: Path, wave: str | None) -> Path:
     table = tidy_table(result, wave)
     notes = path.with_name(path.stem + ".notes.txt")
     try:
-        table.to_csv(path, index=False)
-        notes.write_text("\n".join(_notes(result)) + "\n", encoding="utf-8")
+        atomic_write(path, table.to_csv(index=False))
+        atomic_write(notes, "\n".join(_notes(result)) + "\n")
     except OSError as err:
         raise FileFormatError(f"cannot write the CSV ({err.strerror or err})", file=path,
                               expected="a writable .csv path", found=type(err).__name__,

@@ -84,7 +84,7 @@ def artifacts() -> Path:
 
 @pytest.fixture(scope="session")
 def strict_manifest(tmp_path_factory) -> Path:
-    from surveytools.presentation.dashboard import warm
+    from surveytools.indicators.store import warm
 
     manifest = write_strict_tracker(tmp_path_factory.mktemp("tracker"))
     warm(manifest)

@@ -1,0 +1,177 @@
+"""Numbers as people read them: the one home of every value format in the outputs.
+
+Workbook, CSV, dashboards, charts and the static export all format through
+here, so a number reads the same wherever it is shown:
+
+* shares as whole per cent (``"45%"``);
+* net scores as signed whole points (``"+12"``; % positive minus % negative);
+* means with :data:`MEAN_DECIMALS` (two) decimals (``"2.35"``);
+* changes as signed points (``"+3 pts"``) or signed means, with ``▲``/``▼``
+  when significant;
+* suppressed cells as the small-base rule's label (``"n<50"``), never a
+  number, and low bases with a ``*``.
+
+Why two decimals for means: a shown value must be finer than the
+uncertainty it carries, or two groups that differ significantly show the
+same number.  Whole per cent is finer than the 95% CI of a share on a
+typical base (about ±3 points at n = 1,000); one decimal is not finer than
+the CI of a mean on the catalogue's short scales (about ±0.06 on the 1-4 AI
+awareness ladder at n = 1,000), two decimals are.
+
+Suppression: :func:`visible` blanks the suppressed rows of cube rows through
+:func:`surveytools.core.smallbase.blank`, the one blanking of the package.
+
+Examples
+--------
+>>> format_value(0.453, "share"), format_value(-0.12, "net"), format_value(2.347, "mean")
+('45%', '-12', '2.35')
+>>> change_text(0.031, "share", significant=True)
+'▲ +3 pts'
+>>> from surveytools.core.smallbase import SmallBaseRule
+>>> rule = SmallBaseRule()
+>>> cell_text(0.4, "share", "suppressed", rule), cell_text(0.4, "share", "low", rule)
+('n<50', '40%*')
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..core.smallbase import LOW, SUPPRESSED, SmallBaseRule, blank
+from ..estimation.intervals import CI_METHODS
+
+#: Decimals of a mean score (and of its change) everywhere it is shown.
+MEAN_DECIMALS = 2
+#: Decimals of the numbers in a view's CSV download (per cent for shares and nets).
+CSV_DECIMALS = 2
+#: The unit written after a value of each kind.
+UNITS = {"share": "%", "net": "", "mean": ""}
+#: Appended to a value on a low base.
+LOW_MARK = "*"
+#: What a base flag means, for a table's "Base" column.
+FLAG_TEXT = {SUPPRESSED: "too small: suppressed", LOW: "low base"}
+#: Display names of the confidence-interval methods of
+#: :data:`surveytools.estimation.intervals.CI_METHODS`, in that order.
+CI_LABELS = {method: {"logit": "Logit", "beta": "Korn-Graubard (beta)", "wilson": "Wilson",
+                      "wald": "Wald"}[method] for method in CI_METHODS}
+_POINTS = ("share", "net")
+
+
+def _missing(value) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
+def display_value(value, kind: str):
+    """The number as shown: shares and net scores x 100, means as they are; None if missing.
+
+    >>> display_value(0.25, "share"), display_value(2.5, "mean"), display_value(None, "net")
+    (25.0, 2.5, None)
+    """
+    if _missing(value):
+        return None
+    return float(value) * 100 if kind in _POINTS else float(value)
+
+
+def format_value(value, kind: str) -> str:
+    """``"45%"`` for a share, ``"+12"`` for a net score, ``"6.27"`` for a mean;
+    ``""`` if missing."""
+    shown = display_value(value, kind)
+    if shown is None:
+        return ""
+    if kind == "share":
+        return f"{shown:.0f}%"
+    if kind == "net":
+        return f"{shown:+.0f}"
+    return f"{shown:.{MEAN_DECIMALS}f}"
+
+
+def format_interval(low, high, kind: str) -> str:
+    """``"42 to 48%"``; ``""`` when either end is missing.
+
+    >>> format_interval(0.42, 0.48, "share"), format_interval(None, 0.5, "share")
+    ('42 to 48%', '')
+    """
+    if _missing(low) or _missing(high):
+        return ""
+    return f"{format_value(low, kind).removesuffix(UNITS[kind])} to {format_value(high, kind)}"
+
+
+def change_text(change, kind: str, *, significant: bool = False) -> str:
+    """A change since the previous wave: ``"+3 pts"`` (shares, nets) or ``"+0.12"`` (means),
+    marked ``▲``/``▼`` when significant; ``""`` when there is none.
+
+    >>> change_text(-0.052, "net"), change_text(0.123, "mean", significant=True)
+    ('-5 pts', '▲ +0.12')
+    >>> change_text(None, "mean")
+    ''
+    """
+    shown = display_value(change, kind)
+    if shown is None:
+        return ""
+    text = f"{shown:+.0f} pts" if kind in _POINTS else f"{shown:+.{MEAN_DECIMALS}f}"
+    if significant:
+        text = ("▲ " if shown > 0 else "▼ ") + text
+    return text
+
+
+def cell_text(value, kind: str, flag: str, rule: SmallBaseRule) -> str:
+    """What a table cell shows: the rule's label when suppressed, the value (with
+    :data:`LOW_MARK` on a low base) otherwise, ``""`` when there is no value."""
+    if flag == SUPPRESSED:
+        return rule.suppressed_label
+    text = format_value(value, kind)
+    return text + LOW_MARK if text and flag == LOW else text
+
+
+def csv_value(value, kind: str):
+    """A number for a CSV download: as shown (per cent for shares and nets), rounded to
+    :data:`CSV_DECIMALS`; None if missing.
+
+    >>> csv_value(0.45678, "share"), csv_value(2.34567, "mean")
+    (45.68, 2.35)
+    """
+    shown = display_value(value, kind)
+    return None if shown is None else round(shown, CSV_DECIMALS)
+
+
+def excel_format(kind: str, *, change: bool = False) -> str:
+    """The workbook number format of a value (or a change) of ``kind``.
+
+    Cells hold the fractions themselves; Excel scales by 100 only with its
+    ``%`` sign, so shares show ``45%``, nets and changes in points ``+12%``.
+
+    >>> excel_format("share"), excel_format("net"), excel_format("share", change=True)
+    ('0%', '+0%;-0%;0%', '+0%;-0%;0%')
+    >>> excel_format("mean"), excel_format("mean", change=True)
+    ('0.00', '+0.00;-0.00;0.00')
+    """
+    if kind == "share" and not change:
+        return "0%"
+    if kind in _POINTS:
+        return "+0%;-0%;0%"
+    number = "0." + "0" * MEAN_DECIMALS
+    return f"+{number};-{number};{number}" if change else number
+
+
+def conf_text(conf_level: float) -> str:
+    """``"95%"`` for a confidence level of 0.95.
+
+    >>> conf_text(0.95), conf_text(0.9)
+    ('95%', '90%')
+    """
+    return f"{conf_level * 100:g}%"
+
+
+def visible(rows: pd.DataFrame) -> pd.DataFrame:
+    """A copy of cube rows with every estimate-derived value of a suppressed row blanked.
+
+    The cube blanks them already; blanking again where rows are drawn means
+    no output can show a number even from rows that skipped the cube.  Rows
+    with no flag (gaps in an aligned frame) are left as they are.
+
+    >>> rows = pd.DataFrame({"estimate": [0.5, 0.6], "n": [20, 900],
+    ...                      "base_flag": ["suppressed", "ok"]})
+    >>> visible(rows)["estimate"].tolist()
+    [nan, 0.6]
+    """
+    return blank(rows, (rows["base_flag"] == SUPPRESSED).to_numpy())
