@@ -67,8 +67,6 @@ _LAZY = {
     "read_release": "indicators.release",
     "reproduce_release": "indicators.release",
     "summarise_release": "indicators.release",
-    # scaffolding a tracker from files
-    "scaffold": "scaffold",
     # presentation
     "trend_chart": "presentation.plots",
     "group_chart": "presentation.plots",
