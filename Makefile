@@ -32,10 +32,11 @@ setup-test: setup system-deps
 system-deps:
 	@bash .ci/system-deps
 
-# Build the indicator-cube cache first, so each dashboard starts in about a second.
+# The dashboards on the example tracker with the safe Voila settings (surveytools serve
+# builds the indicator cube first, forks kernels from a pre-loaded process, frees them when
+# viewers leave; see surveytools/presentation/serve.py and dashboards/surveytools_serve.json).
 serve: setup
-	$(BIN)/python -m surveytools.indicators.store data/tracker/waves.toml
-	cd dashboards && ../$(BIN)/voila . --port=$(PORT) --no-browser
+	$(BIN)/surveytools serve data/tracker/waves.toml --port $(PORT)
 
 notebooks: setup
 	$(BIN)/jupyter lab notebooks/

@@ -77,6 +77,7 @@ _LAZY = {
     "OverviewApp": "presentation.dashboard",
     "TrustApp": "presentation.dashboard",
     "AcceptabilityApp": "presentation.dashboard",
+    "TopicApp": "presentation.dashboard",
 }
 
 __all__ = [

@@ -86,3 +86,30 @@ def test_usage_errors_exit_2(tmp_path):
     assert result.returncode == 2 and "--out" in result.stderr
     result = run("nonsense", tmp_path=tmp_path)
     assert result.returncode == 2
+
+
+def test_init_scaffolds_then_refuses_to_overwrite_unless_forced(tmp_path):
+    from fixtures import realworld
+
+    paths, _ = realworld.two_surveys(tmp_path / "in")
+    out = tmp_path / "tracker"
+    result = run("init", *paths, "--out", out, "--dry-run", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "WtFactor" in result.stdout and not out.exists()
+    result = run("init", *paths, "--out", out, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    written = {p.name: p.read_text() for p in out.iterdir()}
+    assert set(written) == {"waves.toml", "indicators.toml", "breakdowns.toml", "README.md"}
+    again = run("init", *paths, "--out", out, tmp_path=tmp_path)
+    assert again.returncode == 2 and "already exists" in again.stderr
+    assert "--force" in again.stderr and "Traceback" not in again.stderr
+    forced = run("init", *paths, "--out", out, "--force", tmp_path=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    result = run("init", tmp_path / "nothing.sav", "--out", tmp_path / "other", tmp_path=tmp_path)
+    assert result.returncode == 2 and "nothing.sav" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["tables", "serve", "export-dashboard"])
+def test_publishing_commands_offer_allow_undeclared(command, tmp_path):
+    result = run(command, "--help", tmp_path=tmp_path)
+    assert result.returncode == 0 and "--allow-undeclared" in result.stdout

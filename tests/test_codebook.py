@@ -116,8 +116,8 @@ def test_a_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
      "{csv}, column 'trust_nhs', row 3: a numeric column holds", ["found 'n/a'",
                                                                   '"type": "string"']),
     ("trust_nhs,ai_word,wt\n1,a,1\n2,b,1,9\n", FileFormatError,
-     "{csv}: the CSV rows do not all have the same number of fields",
-     ["expected 3 fields per row", "line 3"]),
+     "{csv}, row 2: the CSV rows do not all have the same number of fields",
+     ["expected 3 fields per row", "4 fields on line 3"]),
 ])
 def test_csv_faults_name_file_column_and_row(tmp_path, text, error, start, more):
     path = write_wave(tmp_path, text)

@@ -6,6 +6,10 @@ Jupyter config path (``<venv>/etc/jupyter``, ``~/.jupyter``, ...); see
 file into ``<venv>/etc/jupyter``) therefore applies it to every invocation.
 The defaults differ from these settings (files matching images are served by
 default), so this test fails if the file is not read.
+
+``surveytools serve`` applies its safe settings itself (``tests/test_serve.py``)
+and reads the serving settings from ``dashboards/surveytools_serve.json``,
+which plain ``voila`` ignores: every entry there must name a real setting.
 """
 
 from __future__ import annotations
@@ -39,6 +43,27 @@ def test_settings_are_read_from_the_dashboards_folder(voila_config):
     assert voila_config.show_tracebacks is False
     assert voila_config.file_allowlist == []
     assert voila_config.file_denylist == [".*"]
+    # a page's ?template= / ?theme= used to start a kernel that hung on an unknown template
+    assert voila_config.allow_template_override == "NO"
+    assert voila_config.allow_theme_override == "NO"
+
+
+def test_every_serving_setting_names_a_real_setting():
+    from voila.configuration import VoilaConfiguration
+    from voila.voila_kernel_manager import voila_kernel_manager_factory
+
+    from surveytools.presentation import serve
+
+    settings = json.loads((DASHBOARDS / f"{serve.SERVE_CONFIG}.json").read_text())
+    _, _, manager = serve._kernel_manager_classes()
+    pool = serve._pooled(voila_kernel_manager_factory)(manager, True, 1)
+    classes = {"VoilaConfiguration": VoilaConfiguration, "DashboardKernelManager": manager,
+               "VoilaKernelManager": pool}
+    for section, values in settings.items():
+        assert section in classes, section
+        names = set(classes[section].class_trait_names())
+        for name in values:
+            assert name in names, (section, name)
 
 
 def test_no_file_would_be_served():

@@ -10,7 +10,8 @@ import surveytools as st
 from surveytools.indicators import cells
 from surveytools.indicators import cube as cube_module
 from surveytools.indicators import significance
-from surveytools.indicators.catalogue import Breakdown, Breakdowns, Indicator, IndicatorCatalogue
+from surveytools.indicators.catalogue import (Breakdown, Breakdowns, Group, Indicator,
+                                              IndicatorCatalogue)
 from surveytools.indicators.catalogue_file import load_breakdowns
 from surveytools.indicators.cube import COLUMNS, compare_groups
 from surveytools.indicators.significance import adjust_p, column_letters
@@ -267,3 +268,96 @@ def test_shared_respondents_are_not_treated_as_independent(tracker, monkeypatch)
     monkeypatch.setattr(type(tracker), "shared_respondents", property(lambda self: True))
     with pytest.raises(st.SurveyError, match="not independent"):
         st.cube(tracker)
+
+
+# -- comparability, titles, the tab book, groups that are answers --------------------------
+SMALL = IndicatorCatalogue((
+    Indicator(name="nhs", question="trust_nhs", kind="share", codes=(7, 8, 9, 10)),
+    Indicator(name="govt", question="trust_govt", kind="mean"),
+))
+AGE = Breakdowns((Breakdown(name="age", variable="age_band"),))
+
+
+def test_no_change_is_tested_across_a_series_break_or_a_changed_question(tracker):
+    moved = tracker.replace(breaks={"2023": "moved online"},
+                            changed_questions={"2024": {"trust_nhs": "reworded"}})
+    built = st.cube(moved, SMALL, AGE)
+    frame = built.frame
+    assert list(frame.columns) == COLUMNS
+    assert built.breaks == {"2023": "moved online"}
+    across = frame[frame["wave"] == "2023"]
+    assert (across["change_note"] == "not comparable (moved online)").all()
+    assert across[["change", "change_se", "change_p"]].isna().all().all()
+    assert not across["change_significant"].any()
+    reworded = frame[(frame["wave"] == "2024") & (frame["question"] == "trust_nhs")]
+    assert (reworded["change_note"] == "not comparable (reworded)").all()
+    assert reworded["change"].isna().all()
+    comparable = frame[(frame["wave"] == "2024") & (frame["question"] == "trust_govt")]
+    assert (comparable["change_note"] == "").all() and comparable["change"].notna().all()
+    assert (frame[frame["wave"] == "2022"]["change_note"] == "").all()
+    assert "No change is tested across a series break: 2023 (moved online)." in \
+        built.method_note
+
+
+def test_the_cube_carries_the_trackers_name_description_and_exclusions(cube, tracker):
+    assert (cube.name, cube.description) == (tracker.name, tracker.description)
+    assert cube.breaks == {} and cube.undeclared == ()
+    assert cube.excluded["trust_nhs"] == '98 "Don\'t know"'
+    assert cube.undeclared_note() == ""
+
+
+def test_without_a_catalogue_the_cube_is_the_tab_book(tracker):
+    bare = tracker.replace(manifest=None, catalogue=None, breakdowns=None)
+    built = st.cube(bare.replace(waves={"2024": tracker["2024"]}))
+    assert built.breakdowns.names == ()  # no breakdowns file: the total only
+    assert set(built.frame["breakdown"]) == {"total"}
+    design = set(tracker["2024"].design.columns)
+    assert not design & set(built.catalogue.questions)
+    nhs = built.catalogue.for_question("trust_nhs")
+    assert [i.codes for i in nhs] == [(c,) for c in range(11)]  # 0-10: labelled at the ends
+    assert nhs[0].row_label == "0 - Do not trust at all" and nhs[0].kind == "share"
+    direct = tracker["2024"].proportion("trust_nhs", value=10).table["estimate"].iloc[0]
+    row = built.select(indicator="trust_nhs_10").iloc[0]
+    assert row["estimate"] == pytest.approx(direct, rel=1e-12)
+    # a question the latest wave does not ask is tabulated from the waves that do
+    latest = tracker["2024"]
+    dropped = bare.replace(waves={"2023": tracker["2023"], "2024": latest.replace(
+        data=latest.data.drop(columns=["trust_nhs"]))})
+    earlier = st.cube(dropped).select(indicator="trust_nhs_10")
+    assert list(earlier["wave"]) == ["2023"]
+
+
+def test_empty_groups_are_dropped_and_the_rest_lettered_in_order(tracker):
+    """Nobody is 75+ here (7 is recoded 6): its group is no column and takes no letter."""
+    younger = tracker.replace(waves={w: s.replace(data=s.data.assign(
+        age_band=s.data["age_band"].replace(7, 6))) for w, s in tracker.items()})
+    groups = Breakdowns((
+        Breakdown(name="age", variable="age_band", groups=(
+            Group(code="1", label="Young", codes=(1, 2)), Group(code="2", label="75+", codes=(7,)),
+            Group(code="3", label="Old", codes=(5, 6, 7)))),
+        Breakdown(name="oldest", variable="age_band", groups=(
+            Group(code="1", label="75+", codes=(7,)),))))
+    with pytest.warns(st.SurveyWarning, match="'oldest' .* no group with anyone"):
+        built = st.cube(younger, SMALL, groups)
+    assert [g.label for g in built.breakdowns["age"].groups] == ["Young", "Old"]
+    assert built.breakdowns.names == ("age",)
+    age = built.frame[built.frame["breakdown"] == "age"]
+    assert set(age["letter"]) == {"A", "B"} and set(age["group"]) == {"1", "3"}
+    default = st.cube(younger, SMALL, AGE).breakdowns["age"]  # groups from the labels
+    assert "75+" not in [g.label for g in default.groups] and len(default.groups) == 6
+
+
+def test_a_user_missing_breakdown_code_is_never_in_a_group(tracker):
+    """A code declared missing in one wave only stays out of that wave's groups."""
+    wave = tracker["2023"]
+    one = tracker.replace(waves={"2023": wave.replace(meta=wave.meta.with_missing(
+        "age_band", [1])), "2024": tracker["2024"]})
+    regrouped = Breakdowns((Breakdown(name="age", variable="age_band", groups=(
+        Group(code="1", label="Young", codes=(1, 2)),)),))
+    built = st.cube(one, SMALL.select(["nhs"]), regrouped)
+    young = built.select(breakdown="age", waves="2023").iloc[0]
+    data = wave.data
+    assert young["n"] == (data["trust_nhs"].between(0, 10) & (data["age_band"] == 2)).sum()
+    both = built.select(breakdown="age", waves="2024").iloc[0]
+    data = tracker["2024"].data
+    assert both["n"] == (data["trust_nhs"].between(0, 10) & data["age_band"].isin([1, 2])).sum()

@@ -259,3 +259,60 @@ def test_more_groups_than_colours_differ_by_dash(tracker):
     lines = [t.line for t in plots.trend_chart(rows, small_base=STRICT).data if t.mode == "lines+markers"]
     assert len(lines) == 12
     assert len({(line.color, line.dash) for line in lines}) == 12
+
+
+# -- series breaks, empty views, a live widget's relayout ----------------------------------
+def test_a_series_break_splits_the_trend_and_is_labelled(ethnic_trust):
+    why = "not comparable (mode of interview changed)"
+    fig = plots.trend_chart(ethnic_trust, small_base=STRICT, breaks={"2024": why})
+    go.Figure(fig.to_dict())
+    lines = [t for t in fig.data if t.mode == "lines+markers"]
+    assert all(len(t.x) == 1 for t in fig.data)  # nothing joins 2023 and 2024
+    groups = ethnic_trust["group_label"].nunique()
+    assert len(lines) == 2 * groups and sum(bool(t.showlegend) for t in lines) == groups
+    assert [(s.type, s.x0, s.x1, s.line.dash) for s in fig.layout.shapes] == [("line", 0.5, 0.5, "dash")]
+    label = [a for a in fig.layout.annotations if a.name == "series break"]
+    assert len(label) == 1 and label[0].x == 0.5
+    assert label[0].text.replace("<br>", " ") == "<b>Series break</b> Not comparable (mode of interview changed)"
+    for trace in lines:  # a lone wave shows its interval as whiskers, never a hidden value
+        row = ethnic_trust[(ethnic_trust["group_label"] == trace.name)
+                           & (ethnic_trust["wave"] == trace.x[0])].iloc[0]
+        if row["base_flag"] == "suppressed":
+            assert trace.y[0] is None and trace.error_y.array[0] is None
+            assert not numbers_in(trace.hovertext)
+        else:
+            assert trace.error_y.array[0] == pytest.approx(100 * (row["ci_high"] - row["estimate"]))
+    assert "Dashed line: a series break" in fig.layout.annotations[-1].text
+
+
+def test_no_break_no_line_and_breaks_outside_the_axis_are_ignored(ethnic_trust):
+    fig = plots.trend_chart(ethnic_trust, small_base=STRICT, breaks={"2023": "first wave shown"})
+    assert not fig.layout.shapes and not [a for a in fig.layout.annotations if a.name == "series break"]
+    assert {len(t.x) for t in fig.data} == {2}
+
+
+def test_message_chart_says_why_and_draws_nothing():
+    fig = plots.message_chart("Nobody in wave 2019 was asked this question (q1).", title="Q1")
+    go.Figure(fig.to_dict())
+    assert not fig.data and fig.layout.title.text == "Q1"
+    assert [a.text for a in fig.layout.annotations] == ["Nobody in wave 2019 was asked this question (q1)."]
+    assert fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False
+
+
+def test_every_chart_sets_the_same_layout_keys(ethnic_trust):
+    """A live FigureWidget relayouts only the keys it is given: one chart's layout must
+    overwrite every key another chart set (shapes, legend, background...)."""
+    rows = ethnic_trust[ethnic_trust["wave"] == "2024"]
+    figures = [plots.trend_chart(ethnic_trust, small_base=STRICT, breaks={"2024": "x"}),
+               plots.group_chart(rows, small_base=STRICT), plots.heatmap_chart(rows, small_base=STRICT),
+               plots.message_chart("Nothing.", title="T")]
+    keys = [set(f.to_plotly_json()["layout"]) for f in figures]
+    assert all(k == keys[0] for k in keys), [k ^ keys[0] for k in keys]
+
+
+def test_heatmap_rows_stay_distinct_when_short_labels_repeat(ethnic_trust):
+    rows = ethnic_trust[ethnic_trust["wave"] == "2024"]
+    two = pd.concat([rows, rows.assign(indicator="trust_nhs_low", indicator_label="Trust the NHS (0-3)")])
+    fig = plots.heatmap_chart(two, small_base=STRICT,
+                              row_labels={"trust_nhs_high": "Trust the NHS", "trust_nhs_low": "Trust the NHS"})
+    assert list(fig.data[0].y) == ["Trust the NHS (7-10)", "Trust the NHS (0-3)"]

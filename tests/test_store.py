@@ -14,7 +14,7 @@ import pytest
 
 import surveytools as st
 from surveytools.indicators import store
-from surveytools.indicators.cube import IndicatorCube, cube
+from surveytools.indicators.cube import FILE_FORMAT, IndicatorCube, cube
 
 from browser.fixtures import FEW_BREAKDOWNS, FEW_INDICATORS, write_strict_tracker
 
@@ -88,7 +88,8 @@ def test_a_damaged_file_is_a_file_format_error(small, tmp_path, damage):
         if damage == "no json":
             del parts["cube.json"]
         else:
-            parts["cube.json"] = parts["cube.json"].replace(b'"format": 1', b'"format": 99')
+            parts["cube.json"] = parts["cube.json"].replace(f'"format": {FILE_FORMAT}'.encode(),
+                                                            b'"format": 99')
         with zipfile.ZipFile(path, "w") as archive:
             for name, data in parts.items():
                 archive.writestr(name, data)
@@ -202,3 +203,60 @@ def test_find_manifest(tmp_path, monkeypatch):
     monkeypatch.delenv(store.MANIFEST_ENV)
     with pytest.raises(st.ManifestError, match="no tracker manifest"):
         store.find_manifest(tmp_path.parent.parent / "nowhere")
+
+
+# -- publishing: undeclared non-answers, the files used -------------------------------------
+UNDECLARED = (("2024", "trust_nhs", 97, "Don`t know", 12, "value label looks like a non-answer"),
+              ("2024", "trust_nhs", 99, "Refusal", 3, "value label looks like a non-answer"))
+
+
+def test_round_trip_keeps_titles_breaks_and_undeclared_codes(small, tmp_path):
+    marked = small.replace(name="Tracker", description="About it", breaks={"2023": "moved online"},
+                           undeclared=UNDECLARED)
+    loaded = IndicatorCube.load(marked.save(tmp_path / "marked.cube"))
+    assert_same_cube(loaded, marked)
+    assert loaded.excluded == small.excluded and "trust_nhs" in loaded.excluded
+    assert list(loaded.frame["change_note"]) == list(small.frame["change_note"])
+    assert loaded.undeclared_frame.to_dict("list")["code"] == [97, 99]
+
+
+def test_a_stored_cube_with_undeclared_codes_is_not_published(manifest, cache, monkeypatch):
+    built = store.cached_cube(manifest)
+    entry = store.entry_path(store.cube_key(manifest))
+    built.replace(undeclared=UNDECLARED).save(entry)
+    with pytest.raises(st.ManifestError, match="nothing is published") as error:
+        store.cached_cube(manifest)
+    text = str(error.value)
+    assert 'wave 2024, trust_nhs: 97 "Don`t know" (n=12), 99 "Refusal" (n=3)' in text
+    assert 'trust_nhs = [97, 99]  # 97 "Don`t know", 99 "Refusal"' in text
+    assert str(manifest) in text and "--allow-undeclared" in text
+    assert store.cached_cube(manifest, allow_undeclared=True).undeclared == UNDECLARED
+    monkeypatch.setenv(store.ALLOW_UNDECLARED_ENV, "1")
+    assert store.cached_cube(manifest).undeclared == UNDECLARED
+    assert store.main([str(manifest)]) == 0
+    monkeypatch.delenv(store.ALLOW_UNDECLARED_ENV)
+    assert store.main([str(manifest)]) == 2
+
+
+def test_inputs_are_the_files_given_or_the_manifests(manifest, tmp_path):
+    beside = store.inputs(manifest)
+    assert beside == {"catalogue": manifest.with_name("indicators.toml"),
+                      "breakdowns": manifest.with_name("breakdowns.toml")}
+    other = tmp_path / "other.toml"
+    other.write_text(manifest.with_name("indicators.toml").read_text() + "\n# other\n")
+    assert store.inputs(manifest, catalogue=other)["catalogue"] == other
+    assert store.cube_key(manifest, catalogue=other) != store.cube_key(manifest)
+    with pytest.raises(st.ManifestError, match="the breakdowns file given does not exist"):
+        store.inputs(manifest, breakdowns=tmp_path / "nowhere.toml")
+    alone = tmp_path / "alone" / "waves.toml"
+    alone.parent.mkdir()
+    alone.write_text(manifest.read_text())  # its wave files are named by absolute paths
+    assert store.inputs(alone) == {"catalogue": None, "breakdowns": None}  # the tab book
+
+
+def test_a_cube_built_from_other_files_names_them(manifest, cache, tmp_path):
+    other = tmp_path / "mine.toml"
+    other.write_text(manifest.with_name("breakdowns.toml").read_text())
+    built = store.cached_cube(manifest, breakdowns=other)
+    again = store.cached_cube(manifest, breakdowns=other)
+    assert built.breakdowns.file == again.breakdowns.file == str(other)

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
@@ -63,9 +64,16 @@ def test_sheet_layout_frozen_percent_bases_notes(book, cube):
     assert "Benjamini-Hochberg" in text and "weight" in text
     assert "Don't know excluded from base" in text
     assert "wave2024.csv" in text
-    # every answer of the question is a row, Don't know included
-    assert _row(sheet, "Don't know") < row
+    # every answer of the question is a row; Don't know (declared missing) is out of the
+    # base, and the note says so
+    with pytest.raises(AssertionError, match="no row"):
+        _row(sheet, "Don't know")
+    assert 'trust_nhs: not in any base: 98 "Don\'t know"' in text
     assert _row(sheet, "10 - Trust completely") < row
+    answers = [sheet.cell(row=r, column=3).value
+               for r in range(_row(sheet, "Answers (% of all asked)") + 1,
+                              _row(sheet, "Unweighted base"))]
+    assert sum(answers) == pytest.approx(1.0)
 
 
 def test_indicator_cells_match_the_cube_and_hide_suppressed(book, cube):
@@ -172,3 +180,66 @@ def test_workbook_formats_come_from_formatting(book, cube):
         sheet = book[indicator.question]
         row = _row(sheet, indicator.row_label)
         assert sheet.cell(row=row, column=3).number_format.startswith(excel_format(indicator.kind))
+
+
+# -- series breaks, the tab book, undeclared codes -------------------------------------------
+@pytest.fixture(scope="module")
+def broken(cube):
+    """The cube as if 2024 could not be compared with 2023, with a code of trust_nhs
+    counted as an answer."""
+    frame = cube.frame.copy()
+    later = frame["wave"] == "2024"
+    frame.loc[later, ["change", "change_se", "change_p"]] = np.nan
+    frame.loc[later, "change_significant"] = False
+    frame.loc[later, "change_note"] = "not comparable (moved online)"
+    return cube.replace(frame=frame, breaks={"2024": "moved online"}, undeclared=(
+        ("2024", "trust_nhs", 97, "Refused", 5, "value label looks like a non-answer"),))
+
+
+def test_a_change_across_a_break_reads_not_comparable(broken, tmp_path):
+    book = load_workbook(st.write_tables(broken, tmp_path / "b.xlsx"))
+    sheet = book["trust_nhs"]
+    row = _row(sheet, "Trust (7-10)")
+    assert sheet.cell(row=row, column=4).value == "not comparable (moved online)"
+    assert sheet.cell(row=row, column=5).value is None
+    notes = "\n".join(str(c.value) for r in sheet.iter_rows(max_col=1) for c in r if c.value)
+    assert "No change is tested across a series break: 2024 (moved online)." in notes
+    assert 'trust_nhs 97 "Refused" (2024: 5)' in notes
+    assert 'Refused' not in "\n".join(
+        str(c.value) for r in book["trust_govt"].iter_rows(max_col=1) for c in r if c.value)
+    table = tidy_table(broken)
+    later = table[(table["wave"] == "2024") & (table["row_type"] == "indicator")]
+    assert (later["change_note"] == "not comparable (moved online)").all()
+    assert later["change"].isna().all()
+    assert (table.loc[table["wave"] == "2023", "change_note"] == "").all()
+
+
+@pytest.fixture(scope="module")
+def tab_book(tmp_path_factory):
+    tracker = st.read_waves(MANIFEST)
+    bare = tracker.replace(manifest=None, catalogue=None, breakdowns=None,
+                           waves={w: tracker[w] for w in ("2023", "2024")})
+    age = st.load_breakdowns(MANIFEST.parent / "breakdowns.toml").select(["age"])
+    built = st.cube(bare, breakdowns=age, answers=True)
+    return built, load_workbook(st.write_tables(built, tmp_path_factory.mktemp("tab") / "t.xlsx"))
+
+
+def test_tab_book_rows_are_answers_with_letters(tab_book):
+    built, book = tab_book
+    assert "trust_nhs" in book.sheetnames and "weight" not in book.sheetnames
+    sheet = book["trust_nhs"]
+    labels = [sheet.cell(row=r, column=1).value for r in range(1, sheet.max_row + 1)]
+    first = labels.index("Answers (% of all asked)")
+    answers = labels[first + 1: labels.index("Unweighted base")]
+    assert answers[0::2] == [i.row_label for i in built.catalogue.for_question("trust_nhs")]
+    assert set(answers[1::2]) == {"   significantly higher than"}
+    assert labels.count("Unweighted base") == 1  # each answer is shown once, not again below
+    frame = built.select(indicator="trust_nhs_10", waves="2024")
+    row = first + 1 + 2 * 10 + 1
+    assert sheet.cell(row=row, column=3).value == pytest.approx(
+        frame.loc[frame["breakdown"] == "total", "estimate"].iloc[0], rel=1e-12)
+    letters = {sheet.cell(row=row + 1, column=c).value for c in range(6, 9)}
+    shown = set(frame.loc[frame["breakdown"] == "age", "letters"]) - {""}
+    assert letters - {None} == shown
+    change = sheet.cell(row=row, column=4).value
+    assert change == pytest.approx(frame.loc[frame["breakdown"] == "total", "change"].iloc[0])

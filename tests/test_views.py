@@ -5,10 +5,14 @@ from __future__ import annotations
 import html
 import re
 
+import pandas as pd
 import pytest
 
-from surveytools.presentation.views import (View, csv_frame, note_html, parse_query, table_html,
-                                            view_table)
+from surveytools.core.smallbase import SmallBaseRule
+from surveytools.indicators.cube import COLUMNS
+
+from surveytools.presentation.views import (View, csv_frame, header_html, note_html, parse_query,
+                                            table_html, view_table)
 
 
 def test_parse_query():
@@ -74,3 +78,29 @@ def test_note_html_states_rule_method_and_the_cube_note(cube):
     assert "Confidence intervals: Logit. Extra words." in text
     assert "Benjamini-Hochberg" in text
     assert "Confidence intervals: Korn-Graubard (beta)." in note_html(cube.with_ci("beta"))
+
+
+def test_a_change_across_a_series_break_reads_not_comparable(strict_rows):
+    rows, rule = strict_rows
+    note = "not comparable (mode of interview changed)"
+    broken = rows.assign(change=float("nan"),
+                         change_note=[note if w == "2024" else "" for w in rows["wave"]])
+    table = view_table(broken, small_base=rule, conf_level=0.95)
+    hidden = (broken["base_flag"] == "suppressed").to_numpy()
+    expected = [note if w == "2024" and not h else "" for w, h in zip(broken["wave"], hidden)]
+    assert table["Change since previous wave"].tolist() == expected
+    out = csv_frame(broken, small_base=rule)
+    assert out["change_note"].tolist() == expected and out["change"].isna().all()
+
+
+def test_an_empty_view_has_no_table():
+    empty = view_table(pd.DataFrame(columns=COLUMNS), small_base=SmallBaseRule(), conf_level=0.95)
+    assert "95% CI" in empty.columns and empty.empty and table_html(empty) == ""
+
+
+def test_header_names_the_tracker_and_links_pages():
+    head = header_html(tracker="My <survey>", title="Health", intro="", lead="Topics:",
+                       links=[("A & B", "topic.ipynb?topic=A+%26+B")])
+    assert "<p class='st-tracker'>My &lt;survey&gt;</p>" in head and "st-intro" not in head
+    assert '<p class=\'st-links\'>Topics: <a href="topic.ipynb?topic=A+%26+B" target="_top">A &amp; B</a></p>' in head
+    assert "st-tracker" not in header_html(tracker=None, title="T", intro="I.")

@@ -30,6 +30,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import json
+import math
 import tomllib
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -74,6 +75,30 @@ def _one_of(options: Iterable) -> str:
     """``a, b or c`` (the options as written in the file)."""
     shown = [str(o) for o in options]
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+
+
+class _RepeatedKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+class _NonFinite(Exception):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _unique_pairs(pairs: list) -> dict:
+    """A JSON object, refusing a key that appears twice (json keeps the last)."""
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise _RepeatedKey(key)
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str):
+    raise _NonFinite(name)
 
 
 def _at(where: str | None, text: str) -> str:
@@ -157,11 +182,22 @@ class Source:
             ) from None
         if self.format == "JSON":
             try:
-                return json.loads(text)
+                return json.loads(text, object_pairs_hook=_unique_pairs,
+                                  parse_constant=_no_constant)
             except json.JSONDecodeError as err:
                 raise self.fault(f"the {self.what} is not valid JSON", expected="a JSON object",
                                  found=str(err), hint="fix the JSON syntax at the position "
                                                       "given (a JSON validator helps)") from None
+            except _RepeatedKey as err:
+                raise self.fault(f"the {self.what} names the same key twice in one object",
+                                 expected="each key once (JSON would keep only the last of "
+                                 "the two, silently)", found=f'"{err.key}" twice',
+                                 hint=f'remove or merge the repeated "{err.key}"') from None
+            except _NonFinite as err:
+                raise self.fault(f"the {self.what} holds {err.name}, which is not JSON",
+                                 expected="finite numbers", found=err.name,
+                                 hint="write a number, or null where the format allows it"
+                                 ) from None
         try:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
@@ -248,17 +284,20 @@ class Source:
         return value
 
     def codes(self, table: Mapping, key: str, *, where: str | None = None) -> tuple:
-        """``table[key]`` as a non-empty tuple of numeric codes, each once.
+        """``table[key]`` as a non-empty tuple of finite numeric codes, each once
+        (TOML's ``nan`` and ``inf`` are not codes; neither are true and false).
 
         >>> Source("i.toml").codes({"codes": [7, 8, 9, 10]}, "codes")
         (7, 8, 9, 10)
         """
         value = table.get(key)
         if (not isinstance(value, list) or not value
-                or not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in value)):
+                or not all(isinstance(c, (int, float)) and not isinstance(c, bool)
+                           and math.isfinite(c) for c in value)):
             raise self.fault(_at(where, f"{key} must be a non-empty list of numeric codes"),
                              key=key, expected=f"{key} = [4, 5]", found=repr(value),
-                             hint="list the answer codes as numbers")
+                             hint="list the answer codes as finite numbers (no nan, inf, "
+                                  "true or false)")
         if len(set(value)) != len(value):
             raise self.fault(_at(where, f"{key} lists a code twice"), key=key,
                              expected="each code once", found=repr(value),

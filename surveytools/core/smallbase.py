@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +55,18 @@ class SmallBaseRule:
     flag_below: int = 100
 
     def __post_init__(self) -> None:
+        for key in ("suppress_below", "flag_below"):
+            value = getattr(self, key)
+            # bool is an int in Python: True would silently mean 1 (suppression off)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise ManifestError(
+                    f"the small-base threshold {key} must be a whole number", column=key,
+                    expected=f"{key} = 50 (an integer, without quotes)",
+                    found=f"{value!r} ({type(value).__name__})",
+                    hint=f"write {key} as a whole number of respondents, e.g. "
+                         f"{key} = {50 if key == 'suppress_below' else 100}",
+                )
+            object.__setattr__(self, key, int(value))
         if not (0 <= self.suppress_below <= self.flag_below):
             raise ManifestError(
                 "small-base thresholds must satisfy 0 <= suppress_below <= flag_below",

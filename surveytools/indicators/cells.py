@@ -54,33 +54,45 @@ def stacked_cells(survey, catalogue: IndicatorCatalogue, breakdowns: tuple[Break
     fpc are those of the wave: every domain estimate, its SE, df and deff,
     and the covariance between the groups of one breakdown are exactly those
     of ``survey`` estimated ``by=`` that breakdown.  Copies outside every
-    group of a breakdown (e.g. "Prefer not to say") are left out.
+    group of a breakdown, or whose code is user-missing in this wave (e.g.
+    "Prefer not to say"), are left out.
 
     Returns
     -------
     Survey
-        With a ``CELL`` column (see :func:`cell_codes`) and, for each net
-        indicator, its score column (:func:`net_scores`).
+        The design columns and the catalogue's questions, with a ``CELL``
+        column (see :func:`cell_codes`) and, for each net indicator, its score
+        column (:func:`net_scores`).
     """
     data = survey.data
-    data = data.assign(**{net_column(i): net_scores(survey, i) for i in catalogue
-                          if i.kind == "net" and i.question in data.columns})
     design = survey.design
+    questions = [q for q in catalogue.questions if q in data.columns]
+    extra = {net_column(i): net_scores(survey, i) for i in catalogue
+             if i.kind == "net" and i.question in data.columns}
     if not design.is_replicate and design.psu is None:
-        data = data.assign(_respondent=np.arange(len(data)))
+        extra["_respondent"] = np.arange(len(data))
         design = design.replace(psu="_respondent")
-    parts = []
+    rows, codes = [], []
     for position, bd in enumerate(breakdowns):
         if bd is TOTAL:
             code = np.full(len(data), float(position * CELL_STEP + 1))
         elif bd.variable not in data.columns:
             continue  # not asked in this wave: the breakdown has no rows here
         else:
-            group = data[bd.variable].map(bd.mapping()).to_numpy(dtype=float, na_value=np.nan)
+            values = data[bd.variable]
+            group = np.where(survey.meta.missing_mask(bd.variable, values), np.nan,
+                             values.map(bd.mapping()).to_numpy(dtype=float, na_value=np.nan))
             code = position * CELL_STEP + group
-        keep = ~np.isnan(code)
-        parts.append(data[keep].assign(**{CELL: code[keep]}))
-    return survey.replace(data=pd.concat(parts, ignore_index=True), design=design)
+        keep = np.flatnonzero(~np.isnan(code))
+        rows.append(keep)
+        codes.append(code[keep])
+    # only the columns estimates need, gathered in one step (no fragmented frames)
+    needed = list(dict.fromkeys([*survey.design.columns, *questions]))
+    table = pd.concat([data[needed], pd.DataFrame(extra, index=data.index)], axis=1)
+    rows = np.concatenate(rows) if rows else np.zeros(0, dtype=int)
+    stacked = table.iloc[rows].reset_index(drop=True)
+    stacked[CELL] = np.concatenate(codes) if codes else np.zeros(0)
+    return survey.replace(data=stacked, design=design)
 
 
 def net_column(indicator: Indicator) -> str:
@@ -141,15 +153,17 @@ def pair_tests(est, hidden: np.ndarray | None = None, *, alpha: float = ALPHA,
     pairs = [(i, j) for i in range(len(codes)) for j in range(i + 1, len(codes))
              if breakdown[i] == breakdown[j] and breakdown[i] > 0]
     first, second = np.array(pairs, dtype=int).reshape(-1, 2).T
-    matrix = np.zeros((len(pairs), len(codes)))
-    matrix[np.arange(len(pairs)), first] = 1.0
-    matrix[np.arange(len(pairs)), second] = -1.0
-    tests = est.contrast(matrix) if pairs else pd.DataFrame(
-        columns=["estimate", "se", "df", "p_value"], dtype=float)
-    p_values = tests["p_value"].to_numpy(dtype=float).copy()
-    p_values[hidden[first] | hidden[second]] = np.nan
+    tested = ~(hidden[first] | hidden[second])  # a hidden group's pairs: no test at all
+    matrix = np.zeros((int(tested.sum()), len(codes)))
+    matrix[np.arange(len(matrix)), first[tested]] = 1.0
+    matrix[np.arange(len(matrix)), second[tested]] = -1.0
+    results = {c: np.full(len(pairs), np.nan) for c in ("estimate", "se", "df", "p_value")}
+    if len(matrix):
+        contrasts = est.contrast(matrix)
+        for column, values in results.items():
+            values[tested] = contrasts[column].to_numpy(dtype=float)
     return letters_from_pairs(pd.DataFrame({
         "a": codes[first], "b": codes[second], "breakdown": breakdown[first],
-        "difference": tests["estimate"].to_numpy(dtype=float),
-        "se": tests["se"].to_numpy(dtype=float), "df": tests["df"].to_numpy(dtype=float),
-        "p_value": p_values}), alpha=alpha, correction=correction, family="breakdown")
+        "difference": results["estimate"], "se": results["se"], "df": results["df"],
+        "p_value": results["p_value"]}), alpha=alpha, correction=correction,
+        family="breakdown")

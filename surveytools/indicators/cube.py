@@ -34,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,16 +42,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core.errors import FileFormatError
+from ..core.errors import FileFormatError, SurveyWarning, UndeclaredMissingWarning
 from ..core.files import atomic_write
+from ..core.meta import code_text, plain_code
+from ..core.nonanswers import AUDIT_COLUMNS
 from ..core.smallbase import SUPPRESSED, SmallBaseRule, blank
 from ..estimation.compare import wave_change
 from ..estimation.intervals import check_ci, interval
+from ..waves.missing import fix_lines
+from .answers import answer_shares, excluded, tab_book
 from .catalogue import Breakdown, Breakdowns, Group, Indicator, IndicatorCatalogue
-from .catalogue_file import (BREAKDOWNS_FILE, INDICATORS_FILE, default_file, load_breakdowns,
-                             load_indicators)
-from .cells import (CELL, CELL_STEP, TOTAL, asked, cell_codes, estimate, pair_tests,
-                    stacked_cells)
+from .catalogue_file import load_breakdowns, load_indicators
+from .cells import CELL, CELL_STEP, TOTAL, cell_codes, estimate, pair_tests, stacked_cells
 from .significance import (ALPHA, CORRECTION_TEXT, check_correction, column_letter,
                            group_letters)
 
@@ -60,14 +63,16 @@ COLUMNS = [
     "wave", "indicator", "indicator_label", "question", "kind", "breakdown", "breakdown_label",
     "group", "group_label", "group_order", "estimate", "se", "ci_low", "ci_high", "df", "n",
     "weighted_n", "n_eff", "deff", "base_flag", "dont_know", "change", "change_se", "change_p",
-    "change_significant", "letter", "letters", "ci_method",
+    "change_significant", "change_note", "letter", "letters", "ci_method",
 ]
 #: Cube columns emptied for a suppressed group (the change columns and letters
 #: are never computed for one).
 _BLANKED = ("estimate", "se", "ci_low", "ci_high", "df", "deff", "n_eff")
 _CHANGE_COLUMNS = ["change", "change_se", "change_p"]
+#: Columns of :attr:`IndicatorCube.undeclared` (those of ``Tracker.missing_audit()``).
+UNDECLARED_COLUMNS = ("wave", *AUDIT_COLUMNS)
 #: Version of the file :meth:`IndicatorCube.save` writes.
-FILE_FORMAT = 1
+FILE_FORMAT = 2
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -107,6 +112,20 @@ class IndicatorCube:
         wave (``cube(..., answers=True)``), suppression applied.
     sources : dict
         Wave label -> the file it was read from.
+    name, description : str or None
+        The tracker's (``[tracker]`` of the manifest), for titles.
+    breaks : dict
+        Wave label -> why it cannot be compared with the wave before (a series
+        break); no change is tested across it.  A question reworded in a wave
+        shows the same in the ``change_note`` of its rows.
+    undeclared : tuple of tuples
+        The tracker's non-answer audit when the cube was built (rows
+        ``wave, variable, code, label, count, reason``; see
+        :attr:`undeclared_frame`): codes that look like non-answers but were
+        counted as answers.  Empty when every non-answer is declared.
+    excluded : dict
+        Question -> the codes left out of its bases, in words
+        (``8 "Don`t know", -1 "skip, version off route"``).
     """
 
     frame: pd.DataFrame
@@ -123,6 +142,11 @@ class IndicatorCube:
     exact_with_ci: bool
     answers: pd.DataFrame | None = None
     sources: dict = field(default_factory=dict)
+    name: str | None = None
+    description: str | None = None
+    breaks: dict = field(default_factory=dict)
+    undeclared: tuple = ()
+    excluded: dict = field(default_factory=dict)
 
     def select(self, *, indicator=None, breakdown=None, waves=None) -> pd.DataFrame:
         """Rows of :attr:`frame` for some indicators, breakdowns and waves (a new frame).
@@ -190,11 +214,55 @@ class IndicatorCube:
             f"{CORRECTION_TEXT[self.correction]}; a group shows the letters of the groups it is "
             f"significantly higher than (adjusted p < {self.alpha:g}).",
             f"Change: since the previous wave that asked the question; {samples}; significant "
-            f"at p < {self.alpha:g} (no multiple-comparison adjustment).",
+            f"at p < {self.alpha:g} (no multiple-comparison adjustment)." + self._breaks_note,
             dk + ".",
             self.small_base.describe(),
             "A suppressed group has no estimate, letter or change and is left out of every test.",
         ])
+
+    @property
+    def _breaks_note(self) -> str:
+        if not self.breaks:
+            return ""
+        return (" No change is tested across a series break: "
+                + "; ".join(f"{wave} ({reason})" for wave, reason in self.breaks.items()) + ".")
+
+    @property
+    def undeclared_frame(self) -> pd.DataFrame:
+        """:attr:`undeclared` as a DataFrame (columns :data:`UNDECLARED_COLUMNS`)."""
+        return pd.DataFrame(list(self.undeclared), columns=list(UNDECLARED_COLUMNS))
+
+    def undeclared_note(self, question: str | None = None) -> str:
+        """The codes of ``question`` (default: of every question) counted as answers
+        although they look like non-answers, in words; empty when there are none.
+
+        Examples
+        --------
+        >>> c = IndicatorCube(frame=pd.DataFrame(), catalogue=IndicatorCatalogue(()),
+        ...     breakdowns=Breakdowns(()), small_base=SmallBaseRule(), waves=("2023",),
+        ...     ci="logit", conf_level=0.95, correction="bh", alpha=0.05, shared=False,
+        ...     weights=("w",), exact_with_ci=True,
+        ...     undeclared=(("2023", "GovTrust", 8, "Don`t know", 45, "label"),))
+        >>> c.undeclared_note("GovTrust")
+        'Counted as answers although they look like non-answers (not declared missing): GovTrust 8 "Don`t know" (2023: 45).'
+        >>> c.undeclared_note("other")
+        ''
+        """
+        frame = self.undeclared_frame
+        if question is not None:
+            frame = frame[frame["variable"] == question]
+        if frame.empty:
+            return ""
+        parts = []
+        for variable, rows in frame.groupby("variable", sort=False):
+            codes = []
+            for code, found in rows.groupby("code", sort=False):
+                label = found["label"].iloc[0]
+                counts = ", ".join(f"{w}: {n}" for w, n in zip(found["wave"], found["count"]))
+                codes.append(code_text(code) + (f' "{label}"' if label else "") + f" ({counts})")
+            parts.append(f"{variable} {', '.join(codes)}")
+        return ("Counted as answers although they look like non-answers (not declared "
+                "missing): " + "; ".join(parts) + ".")
 
     # -- on disk -----------------------------------------------------------
     def save(self, path) -> Path:
@@ -253,7 +321,8 @@ class IndicatorCube:
                           "catalogue": _catalogue_from(meta["catalogue"]),
                           "breakdowns": _breakdowns_from(meta["breakdowns"]),
                           "small_base": SmallBaseRule(**meta["small_base"]),
-                          "waves": tuple(meta["waves"]), "weights": tuple(meta["weights"])})
+                          "waves": tuple(meta["waves"]), "weights": tuple(meta["weights"]),
+                          "undeclared": tuple(tuple(row) for row in meta["undeclared"])})
         except FileNotFoundError:
             raise FileFormatError("no saved indicator cube here", file=path,
                                   expected="a file written by IndicatorCube.save",
@@ -286,9 +355,15 @@ def cube(tracker, catalogue=None, breakdowns=None, *, ci: str = "logit", conf_le
     tracker : Tracker
         From :func:`surveytools.read_waves`.
     catalogue : IndicatorCatalogue, path or None
-        None: ``indicators.toml`` next to the tracker's manifest.
+        None: the tracker's (``[tracker] catalogue`` of the manifest, else
+        ``indicators.toml`` beside it); when it has none, the full tab book
+        (one share per answer of every labelled question:
+        :func:`surveytools.indicators.answers.tab_book`).
     breakdowns : Breakdowns, path or None
-        None: ``breakdowns.toml`` next to the tracker's manifest.
+        None: the tracker's (``[tracker] breakdowns``, else ``breakdowns.toml``
+        beside the manifest); when it has none, the total only.  Groups that
+        are user-missing or non-answer codes, or that no wave has anyone in,
+        are dropped (never a column, never lettered).
     ci : {"logit", "beta", "wilson", "wald"}
         Interval method of shares (nets and means: estimate ± t(df)·se).
     conf_level : float
@@ -315,27 +390,42 @@ def cube(tracker, catalogue=None, breakdowns=None, *, ci: str = "logit", conf_le
         A catalogue or breakdown that does not fit the data.
     DataError
         An unknown interval method or correction, a confidence level outside (0, 1).
+
+    Warns
+    -----
+    UndeclaredMissingWarning
+        Once per question of the catalogue with codes that look like
+        non-answers counted as answers (the tracker's
+        ``missing_audit()``), with the manifest lines that declare them.
     """
     check_ci(ci, conf_level)
     check_correction(correction)
     waves = tuple(tracker.names)
     latest = tracker[waves[-1]]
     columns = set().union(*(tracker[w].data.columns for w in waves))
-    catalogue = _as_catalogue(tracker, catalogue).check(latest.meta, columns=columns)
+    catalogue = _as_catalogue(tracker, catalogue, latest.meta, columns)
     catalogue = dataclasses.replace(catalogue, indicators=tuple(
         i.replace(wording=i.wording or latest.meta.label(i.question)) for i in catalogue))
-    breakdowns = _as_breakdowns(tracker, breakdowns).check(latest.meta, columns=columns)
+    undeclared = _audit(tracker)
+    breakdowns = _answer_groups(
+        tracker, _as_breakdowns(tracker, breakdowns).check(latest.meta, columns=columns),
+        undeclared)
     rule = small_base if small_base is not None else latest.small_base
     shared = bool(getattr(tracker, "shared_respondents", False))
+    _warn_undeclared(tracker, catalogue, undeclared)
 
     builder = _Builder(catalogue, (TOTAL, *breakdowns), rule, ci=ci, conf_level=conf_level,
-                       correction=correction, alpha=alpha, shared=shared)
+                       correction=correction, alpha=alpha, shared=shared,
+                       comparable=getattr(tracker, "not_comparable", None))
+    cells = cell_codes((TOTAL, *breakdowns))
     answer_rows = []
-    for wave in waves:
-        survey = stacked_cells(tracker[wave], catalogue, (TOTAL, *breakdowns))
-        builder.add_wave(wave, survey)
-        if answers:
-            answer_rows.append(_answers(wave, survey, catalogue, (TOTAL, *breakdowns), rule))
+    with warnings.catch_warnings():  # said once per question above, not once per wave
+        warnings.simplefilter("ignore", UndeclaredMissingWarning)
+        for wave in waves:
+            survey = stacked_cells(tracker[wave], catalogue, (TOTAL, *breakdowns))
+            builder.add_wave(wave, survey)
+            if answers:
+                answer_rows.append(answer_shares(wave, survey, catalogue.questions, cells, rule))
     surveys = [tracker[w] for w in waves]
     return IndicatorCube(
         frame=builder.frame(), catalogue=catalogue, breakdowns=breakdowns, small_base=rule,
@@ -344,27 +434,83 @@ def cube(tracker, catalogue=None, breakdowns=None, *, ci: str = "logit", conf_le
         exact_with_ci=all(not s.design.is_replicate and bool((s.weights > 0).all())
                           for s in surveys),
         answers=pd.concat(answer_rows, ignore_index=True) if answers else None,
-        sources={w: s.meta.file for w, s in zip(waves, surveys)})
+        sources={w: s.meta.file for w, s in zip(waves, surveys)},
+        name=getattr(tracker, "name", None), description=getattr(tracker, "description", None),
+        breaks=dict(getattr(tracker, "breaks", {})), undeclared=undeclared,
+        excluded=excluded(tracker, catalogue.questions))
 
 
 # -- inputs ----------------------------------------------------------------
-def _manifest_dir(tracker) -> Path | None:
-    manifest = getattr(tracker, "manifest", None)
-    return Path(manifest).parent if manifest is not None else None
-
-
-def _as_catalogue(tracker, catalogue) -> IndicatorCatalogue:
-    if isinstance(catalogue, IndicatorCatalogue):
-        return catalogue
-    return load_indicators(catalogue if catalogue is not None
-                           else default_file(_manifest_dir(tracker), INDICATORS_FILE))
+def _as_catalogue(tracker, catalogue, meta, columns) -> IndicatorCatalogue:
+    """The catalogue given (or the tracker's), checked against the latest wave's
+    metadata; else the tab book, which is made from the waves themselves."""
+    if catalogue is None:
+        catalogue = getattr(tracker, "catalogue", None)
+        if catalogue is None:
+            return tab_book(tracker)
+    if not isinstance(catalogue, IndicatorCatalogue):
+        catalogue = load_indicators(catalogue)
+    return catalogue.check(meta, columns=columns)
 
 
 def _as_breakdowns(tracker, breakdowns) -> Breakdowns:
     if isinstance(breakdowns, Breakdowns):
         return breakdowns
-    return load_breakdowns(breakdowns if breakdowns is not None
-                           else default_file(_manifest_dir(tracker), BREAKDOWNS_FILE))
+    breakdowns = breakdowns if breakdowns is not None else getattr(tracker, "breakdowns", None)
+    return load_breakdowns(breakdowns) if breakdowns is not None else Breakdowns(())
+
+
+def _audit(tracker) -> tuple:
+    """The tracker's non-answer audit (``missing_audit()``) as plain tuples
+    (:data:`UNDECLARED_COLUMNS`); empty for a tracker without one."""
+    audit = getattr(tracker, "missing_audit", None)
+    if audit is None:
+        return ()
+    return tuple((str(r.wave), str(r.variable), plain_code(r.code), str(r.label), int(r.count),
+                  str(r.reason)) for r in audit().itertuples(index=False))
+
+
+def _warn_undeclared(tracker, catalogue: IndicatorCatalogue, undeclared: tuple) -> None:
+    """One warning per question of ``catalogue`` with undeclared non-answers, naming
+    every wave, and the manifest lines that declare them."""
+    frame = pd.DataFrame(list(undeclared), columns=list(UNDECLARED_COLUMNS))
+    frame = frame[frame["variable"].isin(catalogue.questions)]
+    manifest = getattr(tracker, "manifest", None)
+    where = f"{manifest}: " if manifest else ""
+    for variable, rows in frame.groupby("variable", sort=False):
+        found = ", ".join(f"{code_text(r.code)} ({r.label or r.reason}, n={r.count} in {r.wave})"
+                          for r in rows.itertuples(index=False))
+        warnings.warn(UndeclaredMissingWarning(
+            f"{where}column {variable!r}: the indicator cube counts code(s) {found} as "
+            f"answers, but they look like non-answers and are not declared missing. Declare "
+            f"them in the manifest:\n{fix_lines(rows)}\nor, if they are real answers, list "
+            f"them under [missing.count_as_answer]."), stacklevel=3)
+
+
+def _answer_groups(tracker, breakdowns: Breakdowns, undeclared: tuple) -> Breakdowns:
+    """``breakdowns`` without the codes that are no answer (user-missing in every wave
+    that has the variable, or undeclared non-answers) and without the groups that no
+    wave has anyone in; a breakdown left without groups is dropped, with a warning."""
+    skip = {(variable, code) for _, variable, code, *_ in undeclared}
+    kept = []
+    for bd in breakdowns:
+        present: set = set()
+        for survey in tracker:
+            if bd.variable in survey.data.columns:
+                values = survey.data[bd.variable]
+                answered = values[~survey.meta.missing_mask(bd.variable, values)].dropna()
+                present |= {plain_code(v) for v in pd.unique(answered)}
+        groups = []
+        for group in bd.groups:
+            codes = tuple(c for c in group.codes if (bd.variable, plain_code(c)) not in skip)
+            if any(plain_code(c) in present for c in codes):
+                groups.append(dataclasses.replace(group, codes=codes))
+        if groups:
+            kept.append(dataclasses.replace(bd, groups=tuple(groups)))
+        else:
+            warnings.warn(f"breakdown {bd.name!r} ({bd.variable}) has no group with anyone in "
+                          "it in any wave: it is left out", SurveyWarning, stacklevel=3)
+    return dataclasses.replace(breakdowns, breakdowns=tuple(kept))
 
 
 def compare_groups(survey, indicator: Indicator, breakdown: Breakdown, *, ci: str = "logit",
@@ -399,23 +545,30 @@ def compare_groups(survey, indicator: Indicator, breakdown: Breakdown, *, ci: st
 # -- the cube --------------------------------------------------------------
 class _Builder:
     """Collects the cube wave by wave (as arrays; one DataFrame at the end),
-    keeping each wave's estimates for the change at the next wave that asks."""
+    keeping each wave's estimates for the change at the next wave that asks.
 
-    def __init__(self, catalogue, breakdowns, rule, *, ci, conf_level, correction, alpha, shared):
+    ``comparable(before, after, question)`` gives the reason why two waves
+    cannot be compared for a question (``Tracker.not_comparable``), or None.
+    """
+
+    def __init__(self, catalogue, breakdowns, rule, *, ci, conf_level, correction, alpha, shared,
+                 comparable=None):
         self.catalogue, self.breakdowns, self.rule = catalogue, breakdowns, rule
         self.ci, self.conf_level, self.correction, self.alpha = ci, conf_level, correction, alpha
         self.shared = shared
+        self.comparable = comparable
         self.cells = cell_codes(breakdowns)
-        self.previous: dict = {}  # indicator -> Estimate of the last wave that asked it
+        self.previous: dict = {}  # indicator -> (wave, Estimate) of the last wave that asked it
         self.parts: list[dict] = []
 
     def add_wave(self, wave: str, survey) -> None:
+        answered = survey.data.notna().any()  # the questions this wave asks
         for ind in self.catalogue:
-            if not asked(survey, ind.question):
+            if not answered.get(ind.question, False):
                 continue
             est = estimate(survey, ind, ci=self.ci, conf_level=self.conf_level)
             self.parts.append(self._part(wave, ind, est))
-            self.previous[ind.name] = est
+            self.previous[ind.name] = (wave, est)
 
     def _part(self, wave, ind: Indicator, est) -> dict:
         table = est.table
@@ -424,7 +577,7 @@ class _Builder:
         hidden = flags == SUPPRESSED
         part = {c: table[c].to_numpy(dtype=float) for c in
                 ("estimate", "se", "ci_low", "ci_high", "df", "n", "weighted_n", "n_eff", "deff")}
-        part.update(self._change(ind, est, codes, hidden))
+        part.update(self._change(wave, ind, est, codes, hidden))
         letter, letters = self._letters(est, codes, hidden)
         part.update(wave=wave, indicator=ind, code=codes, base_flag=flags, letter=letter,
                     letters=letters, ci_method=est.ci_method if ind.kind == "share" else "t")
@@ -438,10 +591,17 @@ class _Builder:
         higher_than = group_letters(sorted(own), tests, letters=own)
         return [own[c] for c in codes], [higher_than[c] for c in codes]
 
-    def _change(self, ind, est, codes, hidden) -> dict:
+    def _change(self, wave, ind, est, codes, hidden) -> dict:
+        """The change columns and ``change_note``: NaN and "" without an earlier wave,
+        NaN and "not comparable (reason)" across a series break or a changed question."""
         out = {c: np.full(len(codes), np.nan) for c in _CHANGE_COLUMNS}
-        before = self.previous.get(ind.name)
-        if before is None:
+        out["change_note"] = np.full(len(codes), "", dtype=object)
+        if ind.name not in self.previous:
+            return out
+        previous_wave, before = self.previous[ind.name]
+        reason = self.comparable and self.comparable(previous_wave, wave, ind.question)
+        if reason:
+            out["change_note"][:] = f"not comparable ({reason})"
             return out
         change = wave_change(before, est, shared_respondents=self.shared)
         before_flags = self.rule.flags(before.table["n"].to_numpy())
@@ -473,31 +633,11 @@ class _Builder:
             columns["dont_know"] += [ind.dont_know_text] * k
             columns["ci_method"] += [part["ci_method"]] * k
             for name in ("estimate", "se", "ci_low", "ci_high", "df", "n", "weighted_n",
-                         "n_eff", "deff", "base_flag", "letter", "letters", *_CHANGE_COLUMNS):
+                         "n_eff", "deff", "base_flag", "letter", "letters", *_CHANGE_COLUMNS,
+                         "change_note"):
                 columns[name] += list(part[name])
         frame = pd.DataFrame(columns)
         frame["change_significant"] = (frame["change_p"] < self.alpha).to_numpy()
         frame["n"] = frame["n"].astype(int)
         return blank(frame[COLUMNS], frame["base_flag"].to_numpy() == SUPPRESSED,
                      columns=_BLANKED)
-
-
-# -- answers ---------------------------------------------------------------
-def _answers(wave, survey, catalogue, breakdowns, rule) -> pd.DataFrame:
-    """Every answer's share (Don't know included as an answer) per question x group."""
-    cells = cell_codes(breakdowns)
-    parts = []
-    for question in catalogue.questions:
-        if not asked(survey, question):
-            continue
-        table = survey.distribution(question, by=CELL, user_missing="include").table
-        groups = [cells[int(c)] for c in table[CELL]]
-        parts.append(pd.DataFrame({
-            "wave": wave, "question": question, "breakdown": [bd.name for bd, _ in groups],
-            "group": [g.code for _, g in groups], "group_label": [g.label for _, g in groups],
-            "level": table["level"].to_numpy(),
-            "level_label": [survey.meta.value_label(question, v) for v in table["level"]],
-            "estimate": table["estimate"].to_numpy(float), "n": table["n"].to_numpy(float),
-            "weighted_n": table["weighted_n"].to_numpy(float),
-        }))
-    return rule.apply(pd.concat(parts, ignore_index=True))

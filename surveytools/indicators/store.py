@@ -6,11 +6,18 @@ tables, the static export) asks :func:`cached_cube` for it, which returns
 the stored cube when there is one and otherwise builds it
 (:func:`surveytools.indicators.cube.cube`) and stores it.
 
+Nothing is published from data the tracker does not understand:
+:func:`cached_cube` refuses (a ManifestError listing each wave, variable
+and code, and the manifest lines that declare them) while the tracker's
+non-answer audit (``Tracker.missing_audit()``) is not empty, unless
+``allow_undeclared=True`` or ``$SURVEYTOOLS_ALLOW_UNDECLARED=1`` (how the
+command line's ``--allow-undeclared`` reaches the dashboards' kernels).
+
 An entry is one file written by :meth:`IndicatorCube.save` (atomically)
 in the surveytools cache folder (:func:`surveytools.loading.cache.cache_dir`).
 Its key (:func:`cube_key`) covers the content of the manifest, of every
-file it names, of the catalogue and breakdowns beside it, of the package's
-code that computes the cube, and the cube's options; a changed input is
+file it names, of the catalogue and breakdowns it uses (:func:`inputs`),
+of the package's code that computes the cube, and the cube's options; a changed input is
 never served from a stale entry.  An entry that cannot be read (damaged,
 truncated, from another version) is a miss: the cube is built again.
 
@@ -36,37 +43,91 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from ..core.errors import FileFormatError, ManifestError, SurveyWarning
+import pandas as pd
+
+from ..core.errors import FileFormatError, ManifestError, SurveyError, SurveyWarning
+from ..core.meta import code_text
 from ..estimation.intervals import check_ci
 from ..loading import cache
 from ..waves.manifest import parse_manifest
+from ..waves.missing import fix_lines
 from ..waves.tracker import read_waves
-from .catalogue_file import BREAKDOWNS_FILE, INDICATORS_FILE, default_file
+from .catalogue_file import BREAKDOWNS_FILE, INDICATORS_FILE
 from .cube import IndicatorCube, cube
 
 #: Environment variable naming the manifest the dashboards show.
 MANIFEST_ENV = "SURVEYTOOLS_MANIFEST"
+#: Environment variable that lets the store publish with undeclared non-answers
+#: ("1"); the command line's ``--allow-undeclared`` sets it for the dashboards.
+ALLOW_UNDECLARED_ENV = "SURVEYTOOLS_ALLOW_UNDECLARED"
 #: Where :func:`find_manifest` looks, from the current folder up.
 DEFAULT_MANIFEST = Path("data") / "tracker" / "waves.toml"
 _PACKAGE = Path(__file__).resolve().parents[1]
 
 
-def cube_key(manifest, **options) -> str:
-    """The store key of the cube of ``manifest`` built with ``options`` (of :func:`cube`).
+def inputs(manifest, catalogue=None, breakdowns=None) -> dict:
+    """The catalogue and breakdowns files the cube of ``manifest`` is built from.
 
-    It changes with the manifest, the files it names, the catalogue, the
-    breakdowns, the code that computes the cube (not the presentation's) and
-    the options; it does not depend on where the files are.
+    Each is the path given, else the manifest's (``[tracker] catalogue`` /
+    ``breakdowns``), else ``indicators.toml`` / ``breakdowns.toml`` beside the
+    manifest when it exists, else None (the full tab book; the total only).
+
+    Returns
+    -------
+    dict
+        ``{"catalogue": Path or None, "breakdowns": Path or None}``
+
+    Raises
+    ------
+    ManifestError
+        A file given (or named in the manifest) that does not exist.
+
+    Examples
+    --------
+    >>> {k: v.name for k, v in inputs("data/tracker/waves.toml").items()}
+    {'catalogue': 'indicators.toml', 'breakdowns': 'breakdowns.toml'}
     """
     spec = parse_manifest(manifest)
-    folder = Path(manifest).parent
-    files = [Path(manifest), default_file(folder, INDICATORS_FILE),
-             default_file(folder, BREAKDOWNS_FILE)]
+    given = {"catalogue": catalogue, "breakdowns": breakdowns}
+    named = {"catalogue": spec.catalogue, "breakdowns": spec.breakdowns}
+    beside = {"catalogue": INDICATORS_FILE, "breakdowns": BREAKDOWNS_FILE}
+    out = {}
+    for key in given:
+        if given[key] is not None:
+            path = Path(given[key])
+            if not path.is_file():
+                raise ManifestError(
+                    f"the {key} file given does not exist", file=path,
+                    expected=f"an existing {beside[key]}-style file (TOML)",
+                    found="no such file",
+                    hint=f"check the path; or leave --{key} out to use the manifest's "
+                         f"[tracker] {key}, {beside[key]} beside the manifest, or "
+                         + ("the full tab book" if key == "catalogue" else "the total only"))
+            out[key] = path
+        else:
+            default = Path(manifest).parent / beside[key]
+            out[key] = named[key] or (default if default.is_file() else None)
+    return out
+
+
+def cube_key(manifest, *, catalogue=None, breakdowns=None, **options) -> str:
+    """The store key of the cube of ``manifest`` built with ``options`` (of :func:`cube`).
+
+    It changes with the manifest, the files it names, the catalogue and the
+    breakdowns used (:func:`inputs`), the code that computes the cube (not
+    the presentation's) and the options; it does not depend on where the
+    files are.
+    """
+    spec = parse_manifest(manifest)
+    files = {"manifest": Path(manifest),
+             **{k: v for k, v in inputs(manifest, catalogue, breakdowns).items() if v}}
     for wave in spec.waves:
-        files += [wave.file] + ([wave.codebook] if wave.codebook is not None else [])
+        files[f"wave {wave.label}"] = wave.file
+        if wave.codebook is not None and wave.codebook.is_file():
+            files[f"codebook {wave.label}"] = wave.codebook
     return cache.entry_key(
         kind="indicator-cube", options=options,
-        inputs=[cache.file_digest(f) for f in files if f.is_file()],
+        inputs={role: cache.file_digest(f) for role, f in files.items() if f.is_file()},
         code=[cache.file_digest(f) for f in _cube_code()],
     )
 
@@ -81,27 +142,51 @@ def entry_path(key: str) -> Path:
     return cache.cache_dir() / "cubes" / f"{key}.cube"
 
 
-def cached_cube(manifest, **options) -> IndicatorCube:
-    """The cube of the tracker ``manifest`` describes, built with ``options``.
+def cached_cube(manifest, *, catalogue=None, breakdowns=None,
+                allow_undeclared: bool | None = None, **options) -> IndicatorCube:
+    """The cube of the tracker ``manifest`` describes, built with ``options``, for publishing.
 
     From the store when it holds one (and readable), else built from the
-    waves (catalogue and breakdowns beside the manifest) and stored.  A
-    store that cannot be written only warns: the cube is returned anyway.
+    waves and stored.  A store that cannot be written only warns: the cube
+    is returned anyway.
 
     Parameters
     ----------
     manifest : str or path
+    catalogue, breakdowns : str or path, optional
+        Files in place of the manifest's (see :func:`inputs`).
+    allow_undeclared : bool, optional
+        Publish even though codes that look like non-answers are counted as
+        answers (the cube's ``undeclared`` then lists them, for the notes).
+        Default: ``$SURVEYTOOLS_ALLOW_UNDECLARED`` is ``1``.
     **options
         Keywords of :func:`surveytools.indicators.cube.cube` (``answers``,
         ``ci``, ``correction`` ...).
+
+    Raises
+    ------
+    ManifestError
+        The tracker's non-answer audit is not empty (and not allowed): the
+        message lists each wave, variable and code, with the manifest lines
+        that declare them.  Or a catalogue or breakdowns file that does not exist.
     """
     manifest = Path(manifest)
-    path = entry_path(cube_key(manifest, **options))
+    if allow_undeclared is None:
+        allow_undeclared = os.environ.get(ALLOW_UNDECLARED_ENV, "") == "1"
+    files = inputs(manifest, catalogue, breakdowns)
+    path = entry_path(cube_key(manifest, **files, **options))
     try:
-        return _placed(IndicatorCube.load(path), manifest)
+        stored = _placed(IndicatorCube.load(path), files)
     except FileFormatError:  # absent, damaged or foreign: build it again
-        pass
-    built = cube(read_waves(manifest), **options)
+        stored = None
+    if stored is not None:
+        if not allow_undeclared:
+            check_declared(stored.undeclared_frame, manifest)
+        return stored
+    tracker = read_waves(manifest)
+    if not allow_undeclared:  # refuse before the work
+        check_declared(tracker.missing_audit(), manifest)
+    built = cube(tracker, **files, **options)
     try:
         built.save(path)
     except OSError as error:  # the store only saves time
@@ -110,14 +195,52 @@ def cached_cube(manifest, **options) -> IndicatorCube:
     return built
 
 
-def _placed(stored: IndicatorCube, manifest: Path) -> IndicatorCube:
-    """The key covers file contents, not places: name the catalogue and breakdown
-    files as they are beside ``manifest``."""
-    def here(thing):
-        file = None if thing.file is None else str(manifest.parent / Path(thing.file).name)
-        return dataclasses.replace(thing, file=file)
+def check_declared(audit: pd.DataFrame, manifest) -> None:
+    """Refuse to publish while ``audit`` (``Tracker.missing_audit()``) lists codes.
 
-    return stored.replace(catalogue=here(stored.catalogue), breakdowns=here(stored.breakdowns))
+    Raises
+    ------
+    ManifestError
+        Listing each wave, variable and code (label and count) and the
+        manifest lines that declare them (as ``Tracker.missing_fix()``).
+
+    Examples
+    --------
+    >>> audit = pd.DataFrame({"wave": ["2023"], "variable": ["GovTrust"], "code": [8],
+    ...                       "label": ["Don`t know"], "count": [45], "reason": ["label"]})
+    >>> check_declared(audit, "waves.toml")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    surveytools.core.errors.ManifestError: waves.toml: 1 code that looks like a non-answer ...
+    """
+    if audit.empty:
+        return
+    listed = []
+    for (wave, variable), rows in audit.groupby(["wave", "variable"], sort=False):
+        codes = ", ".join(code_text(r.code) + (f' "{r.label}"' if r.label else f" ({r.reason})")
+                          + f" (n={r.count})" for r in rows.itertuples(index=False))
+        listed.append(f"  wave {wave}, {variable}: {codes}")
+    what = ("1 code that looks like a non-answer is counted as an answer" if len(audit) == 1
+            else f"{len(audit)} codes that look like non-answers are counted as answers")
+    raise ManifestError(
+        f"{what}; nothing is published until each is declared", file=manifest,
+        expected="every non-answer declared missing in the manifest's [missing], or kept as "
+                 "an answer in [missing.count_as_answer]",
+        found="\n" + "\n".join(listed),
+        hint="check each code, then add these lines to the manifest:\n"
+             + fix_lines(audit.drop_duplicates(["variable", "code"]))
+             + "\nor publish with these codes counted as answers (the notes then list them): "
+               "--allow-undeclared on the command line, allow_undeclared=True in Python")
+
+
+def _placed(stored: IndicatorCube, files: dict) -> IndicatorCube:
+    """The key covers file contents, not places: name the catalogue and breakdowns
+    ``files`` (:func:`inputs`) the cube was asked from."""
+    def here(thing, file):
+        return dataclasses.replace(thing, file=None if file is None else str(file))
+
+    return stored.replace(catalogue=here(stored.catalogue, files["catalogue"]),
+                          breakdowns=here(stored.breakdowns, files["breakdowns"]))
 
 
 class CubeCache:
@@ -192,18 +315,28 @@ def find_manifest(start=None) -> Path:
                         hint=f"set {MANIFEST_ENV}=/path/to/waves.toml")
 
 
-def warm(manifest=None) -> float:
+def warm(manifest=None, *, allow_undeclared: bool | None = None) -> float:
     """Build and store the cube of ``manifest`` (default: :func:`find_manifest`) if needed;
-    seconds taken.  Run before serving the dashboards, so each starts in about a second."""
+    seconds taken.  Run before serving the dashboards, so each starts in about a second.
+
+    Raises the ManifestError of :func:`cached_cube` while non-answers are undeclared
+    (unless ``allow_undeclared``; default ``$SURVEYTOOLS_ALLOW_UNDECLARED``).
+    """
     start = time.perf_counter()
-    cached_cube(manifest or find_manifest())
+    cached_cube(manifest or find_manifest(), allow_undeclared=allow_undeclared)
     return time.perf_counter() - start
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m surveytools.indicators.store [MANIFEST]``: warm the store."""
+    """``python -m surveytools.indicators.store [MANIFEST]``: warm the store
+    (exit code 2 and one message, no traceback, when the tracker cannot be published)."""
     args = sys.argv[1:] if argv is None else argv
-    print(f"indicator cube ready in {warm(args[0] if args else None):.1f} s")
+    try:
+        seconds = warm(args[0] if args else None)
+    except SurveyError as error:
+        print(f"surveytools: error: {error}", file=sys.stderr)
+        return 2
+    print(f"indicator cube ready in {seconds:.1f} s")
     return 0
 
 

@@ -16,17 +16,27 @@ Examples
 1.5
 >>> _number("-B+1")       # -11 * 30
 -330.0
+
+A damaged file is a FileFormatError naming the character where the reader
+stopped: every token is checked (a number is base-30 digits ending in ``/``,
+a length fits in the file, a name is an SPSS name, a format fits its
+variable, value labels and missing values name variables that exist, the
+declared number of variables is the number found) and nothing but ``Z``
+padding may follow the end of the data.
 """
 
 from __future__ import annotations
 
 import math
+import re
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .charset import DEFAULT, encoding_name, undecodable
+from .savcheck import NUMBER_FORMATS, TEXT_FORMATS
 from ..core.errors import FileFormatError
 from ..core.meta import Metadata, MissingSpec, plain_code
 
@@ -76,24 +86,39 @@ def read_por(path: Path, *, encoding: str | None = None) -> tuple[pd.DataFrame, 
         ) from None
 
 
+#: A base-30 number as written (without its "/"): sign, digits, fraction, exponent.
+_TOKEN = re.compile(r"(-?)([0-9A-T]*)(?:\.([0-9A-T]*))?(?:([+-])([0-9A-T]+))?")
+#: Bounds that no number a writer produces exceeds (digits; base-30 exponent).
+_MAX_DIGITS, _MAX_EXPONENT = 200, 250
+#: Latest SPSS date the reader accepts (31 Dec 9999), in seconds from day zero.
+_LAST_DATE = 253402300799 + _SPSS_EPOCH
+
+
 def _number(token: str) -> float:
-    """A base-30 number as the portable format writes it (without its ``/``)."""
-    token = token.strip()
-    sign = -1 if token.startswith("-") else 1
-    token = token.lstrip("-")
-    exponent = 0
-    for mark in "+-":
-        if mark in token:
-            token, power = token.split(mark)
-            exponent = int(power, 30) * (1 if mark == "+" else -1)
-    whole, _, fraction = token.partition(".")
-    numerator = int(whole + fraction or "0", 30)
-    denominator = 30 ** len(fraction)
-    if exponent >= 0:
-        numerator *= 30**exponent
-    else:
-        denominator *= 30**-exponent
-    return sign * (numerator / denominator)
+    """A base-30 number as the portable format writes it (without its ``/``).
+
+    Anything else (no digit, a letter beyond T, an absurd exponent) is a
+    ValueError.
+
+    >>> _number("1.F"), _number("-B+1")
+    (1.5, -330.0)
+    """
+    match = _TOKEN.fullmatch(token.strip(" "))
+    if not match or not (match.group(2) or match.group(3)):
+        raise ValueError(f"not a base-30 number: {token!r}")
+    sign, whole, fraction, mark, power = match.groups()
+    fraction = fraction or ""
+    exponent = int(power, 30) * (-1 if mark == "-" else 1) if power else 0
+    if len(whole) + len(fraction) > _MAX_DIGITS or abs(exponent) > _MAX_EXPONENT:
+        raise ValueError(f"a number out of range: {token!r}")
+    mantissa = int(whole + fraction or "0", 30)
+    scale = exponent - len(fraction)
+    value = (Fraction(mantissa * 30**scale) if scale >= 0
+             else Fraction(mantissa, 30**-scale))
+    try:
+        return (-1.0 if sign else 1.0) * float(value)
+    except OverflowError:
+        raise ValueError(f"a number too large for a float: {token!r}") from None
 
 
 class _Reader:
@@ -113,22 +138,32 @@ class _Reader:
     def number(self) -> float:
         self._skip_spaces()
         if self.text[self.pos] == "*":
+            if self.text[self.pos + 1] != ".":
+                raise self._corrupt("'*.' for a missing value")
             self.pos += 2
             return math.nan
         end = self.text.find("/", self.pos)
         if end < 0:
             raise IndexError
-        token, self.pos = self.text[self.pos:end], end + 1
+        token, start = self.text[self.pos:end], self.pos
         try:
-            return _number(token)
+            value = _number(token)
         except ValueError:
-            raise self._corrupt(f"a number, found {token!r}") from None
+            raise self._corrupt(f"a base-30 number ending in '/', found {token[:20]!r}",
+                                at=start) from None
+        self.pos = end + 1
+        return value
 
-    def integer(self) -> int:
-        return int(self.number())
+    def integer(self, what: str, low: int = 0, high: int = 2**31 - 1) -> int:
+        start = self.pos
+        value = self.number()
+        if not (math.isfinite(value) and value.is_integer() and low <= value <= high):
+            raise self._corrupt(f"{what}: a whole number {low}-{high}, found {value!r}",
+                                at=start)
+        return int(value)
 
     def raw_string(self) -> str:
-        length = self.integer()
+        length = self.integer("a text length", 0, len(self.text) - self.pos)
         value = self.text[self.pos:self.pos + length]
         if len(value) < length:
             raise IndexError
@@ -143,59 +178,77 @@ class _Reader:
             raise undecodable(self.path, self.encoding, found=repr(raw)) from None
 
     def value(self, column: str):
-        if self.widths[column]:
-            return self.string().rstrip(" ")
+        width = self.widths[column]
+        if width:
+            start = self.pos
+            text = self.string()
+            if len(text.encode(self.encoding)) > width:
+                # a damaged length would swallow the values that follow it
+                raise self._corrupt(f"a text value of at most {width} bytes (the width of "
+                                    f"{column}), found {len(text.encode(self.encoding))}",
+                                    at=start, column=column)
+            return text.rstrip(" ")
         return plain_code(self.number())
 
-    def _corrupt(self, expected: str) -> FileFormatError:
+    def _corrupt(self, expected: str, *, at: int | None = None,
+                 column: str | None = None) -> FileFormatError:
         return FileFormatError(
-            "the portable file is corrupt", file=self.path,
-            expected=expected, found=f"at character {self.pos}",
+            "the portable file is corrupt", file=self.path, column=column,
+            expected=expected, found=f"at character {self.pos if at is None else at}",
             hint="export the file again, or save it as .sav",
         )
 
+    def _variable(self, name: str, what: str) -> str:
+        if name not in self.widths:
+            raise self._corrupt(f"{what} naming a variable of the file, found {name!r}",
+                                column=name)
+        return name
+
     # -- records ------------------------------------------------------------
     def read(self) -> tuple[pd.DataFrame, Metadata]:
-        self.pos += 1  # format version letter
-        self.string(), self.string()  # creation date and time
+        if not self.text[self.pos].isalpha():
+            raise self._corrupt("a format version letter")
+        self.pos += 1
+        if len(self.string()) != 8 or len(self.string()) != 6:
+            raise self._corrupt("a creation date of 8 and a time of 6 characters")
         labels, values, missing, documents = {}, {}, {}, []
+        declared = None
         current = None
         while True:
             tag = self.text[self.pos]
             self.pos += 1
             if tag in "123":  # product, author, sub-product
                 self.string()
-            elif tag in "45":  # number of variables, precision
-                self.number()
+            elif tag == "4":
+                declared = self.integer("the number of variables", 1)
+            elif tag == "5":  # precision
+                self.integer("the precision", 1, 100)
             elif tag == "6":  # SPSS's own case weight variable
                 self.string()
             elif tag == "7":
-                width = self.integer()
-                current = self.string()
-                print_format = [self.integer() for _ in range(3)]
-                [self.integer() for _ in range(3)]  # write format
-                self.names.append(current)
-                self.widths[current] = width
-                self.formats[current] = print_format[0]
+                current = self._variable_record()
             elif tag in "89AB":
+                if current is None:
+                    raise self._corrupt("a variable record before its missing values")
                 self._missing(tag, current, missing)
             elif tag == "C":
+                if current is None or current in labels:
+                    raise self._corrupt("one label after each variable record")
                 labels[current] = self.string()
             elif tag == "D":
-                columns = [self.string() for _ in range(self.integer())]
-                pairs = {}
-                for _ in range(self.integer()):
-                    code = self.value(columns[0])
-                    pairs[code] = self.string()
-                for column in columns:
-                    values[column] = dict(pairs)
+                self._value_labels(values)
             elif tag == "E":
-                documents += [self.string() for _ in range(self.integer())]
+                documents += [self.string() for _ in range(self.integer("a line count"))]
             elif tag == "F":
+                if declared is not None and declared != len(self.names):
+                    raise self._corrupt(f"{declared} variable records (as the file says), "
+                                        f"found {len(self.names)}")
+                if not self.names:
+                    raise self._corrupt("at least one variable record")
                 frame = self._cases()
                 break
             else:
-                raise self._corrupt(f"a record tag, found {tag!r}")
+                raise self._corrupt(f"a record tag, found {tag!r}", at=self.pos - 1)
         meta = Metadata(
             variable_labels=labels, value_labels=values,
             missing={c: MissingSpec(values=tuple(v), ranges=tuple(r))
@@ -205,16 +258,60 @@ class _Reader:
         )
         return frame, meta
 
+    def _variable_record(self) -> str:
+        start = self.pos
+        width = self.integer("a variable width", 0, 32767)
+        name = self.string()
+        if not _valid_name(name):
+            raise self._corrupt("a variable name (a letter, then letters, digits or ._$#@)",
+                                at=start, column=name)
+        if name in self.widths:
+            raise self._corrupt("a different name for every variable", at=start, column=name)
+        print_format = [self.integer("a print format", 0, 255) for _ in range(3)]
+        write_format = [self.integer("a write format", 0, 255) for _ in range(3)]
+        allowed = TEXT_FORMATS if width else NUMBER_FORMATS
+        if {print_format[0], write_format[0]} - allowed - {0}:
+            raise self._corrupt("a text format for a text variable, a numeric one for a "
+                                f"number, found {print_format[0]}/{write_format[0]}",
+                                at=start, column=name)
+        self.names.append(name)
+        self.widths[name] = width
+        self.formats[name] = print_format[0]
+        return name
+
+    def _value_labels(self, values: dict) -> None:
+        start = self.pos
+        count = self.integer("a number of variables", 1, max(len(self.names), 1))
+        columns = [self._variable(self.string(), "value labels") for _ in range(count)]
+        if len({bool(self.widths[c]) for c in columns}) > 1:
+            raise self._corrupt("value labels for variables of one type", at=start)
+        pairs: dict = {}
+        for _ in range(self.integer("a number of value labels")):
+            code = self.value(columns[0])
+            if code in pairs:
+                raise self._corrupt(f"one label per code, found code {code!r} twice",
+                                    at=start, column=columns[0])
+            pairs[code] = self.string()
+        for column in columns:
+            values[column] = dict(pairs)
+
     def _missing(self, tag: str, column: str, missing: dict) -> None:
         discrete, ranges = missing.setdefault(column, ([], []))
         if tag == "8":
             discrete.append(self.value(column))
-        elif tag == "9":
+            return
+        if self.widths[column]:
+            raise self._corrupt("missing-value ranges on numbers only", column=column)
+        if tag == "9":
             ranges.append((-math.inf, plain_code(self.number())))
         elif tag == "A":
             ranges.append((plain_code(self.number()), math.inf))
         else:
-            ranges.append((plain_code(self.number()), plain_code(self.number())))
+            low, high = plain_code(self.number()), plain_code(self.number())
+            if not low <= high:
+                raise self._corrupt(f"a range's low end first, found {low} to {high}",
+                                    column=column)
+            ranges.append((low, high))
 
     def _cases(self) -> pd.DataFrame:
         rows = []
@@ -223,6 +320,9 @@ class _Reader:
         while self.text[self.pos] != "Z":
             rows.append([self.value(c) for c in self.names])
             self._skip_spaces()
+        if self.text[self.pos:].strip("Z "):
+            raise self._corrupt("only 'Z' padding after the end of the data (a damaged "
+                                "value can look like the end)")
         columns = list(zip(*rows)) if rows else [() for _ in self.names]
         data = {}
         for name, cells in zip(self.names, columns):
@@ -230,9 +330,26 @@ class _Reader:
                 data[name] = pd.Series(cells, dtype="str")
             else:
                 numbers = np.asarray(cells, dtype=float)
-                data[name] = (_dates(numbers) if self.formats[name] in _DATE_FORMATS
-                              else pd.Series(numbers))
+                if self.formats[name] in _DATE_FORMATS:
+                    bad = np.flatnonzero(~np.isnan(numbers) & ((numbers < 0)
+                                                               | (numbers > _LAST_DATE)))
+                    if len(bad):
+                        raise FileFormatError(
+                            "a date in the portable file is out of range", file=self.path,
+                            column=name, row=int(bad[0]) + 1,
+                            expected="a date between 1582 and 9999",
+                            found=f"{numbers[bad[0]]:g} seconds from 14 Oct 1582",
+                            hint="export the file again, or save it as .sav")
+                    data[name] = _dates(numbers)
+                else:
+                    data[name] = pd.Series(numbers)
         return pd.DataFrame(data, columns=self.names)
+
+
+def _valid_name(name: str) -> bool:
+    """An SPSS variable name: a letter (or @ # $), then letters, digits or . _ $ # @."""
+    return bool(name) and (name[0].isalpha() or name[0] in "@#$") and all(
+        ch.isalnum() or ch in "._$#@" for ch in name[1:])
 
 
 def _dates(seconds: np.ndarray) -> pd.Series:

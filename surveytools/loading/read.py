@@ -11,14 +11,26 @@ for reading.
 ======================  =============================================
 extension               read with
 ======================  =============================================
-``.sav`` ``.zsav``      pyreadstat, user-missing codes kept as values
+``.sav`` ``.zsav``      pyreadstat, user-missing codes kept as values, after
+                        :mod:`~surveytools.loading.savcheck` walked the file
 ``.por``                :mod:`surveytools.loading.portable` (keeps user-missing)
-``.csv`` ``.csv.gz``    pandas + the JSON codebook (:mod:`~surveytools.loading.codebook`)
-``.dta``                pyreadstat; Stata's ``.a``-``.z`` stay as letters
+``.csv`` ``.csv.gz``    pyarrow + the JSON codebook (:mod:`~surveytools.loading.codebook`)
+``.dta``                pyreadstat, after :mod:`~surveytools.loading.dtacheck`;
+                        Stata's ``.a``-``.z`` stay as letters
 ``.parquet``            pyarrow; metadata from :func:`write_parquet`
 ======================  =============================================
 
-Parsed files are cached (:mod:`surveytools.loading.cache`) by content hash.
+Nothing a damaged or hostile file holds can kill the process or pass as
+data: the structure of an SPSS or Stata file is checked before the C reader
+opens it, the number of cases it returns is checked against the file, and
+every reader's output must have printable, distinct names and finite
+numbers.  Every fault is a FileFormatError (or DataError) naming the file,
+the column and the row where there is one, and a fix.  :func:`read_wave`
+also refuses weights that Survey accepts but that no estimate survives
+(:func:`check_weight_range`).
+
+Parsed files are cached (:mod:`surveytools.loading.cache`) by content hash;
+an entry is verified before it is served.
 
 Examples
 --------
@@ -36,15 +48,19 @@ from __future__ import annotations
 
 import functools
 import json
+import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import cache as _cache
 from .charset import encoding_name, undecodable
 from .codebook import codebook_path, read_csv, write_codebook
+from .dtacheck import check_dta
+from .savcheck import HINT, check_sav
 from ..core.design import AnyDesign
-from ..core.errors import DataError, FileFormatError
+from ..core.errors import DataError, FileFormatError, row_number
 from ..core.files import atomic_write
 from ..core.meta import Metadata, MissingSpec, plain_code
 from ..core.schema import existing_file
@@ -105,7 +121,59 @@ def read_wave(path, *, design: AnyDesign, wave: str | None = None, codebook=None
     "Don't know"
     """
     frame, meta = load(path, codebook=codebook, encoding=encoding, cache=cache)
-    return Survey(frame, design, meta.replace(wave=wave), small_base=small_base)
+    survey = Survey(frame, design, meta.replace(wave=wave), small_base=small_base)
+    check_weight_range(survey.data, design, file=path)
+    return survey
+
+
+def check_weight_range(frame: pd.DataFrame, design: AnyDesign, *, file=None) -> None:
+    """Weights an estimate can be computed from, beyond what Survey checks.
+
+    Survey refuses weights that are missing, infinite, negative, all zero or
+    whose sum overflows.  What remains would still give silently wrong
+    numbers: a weight whose square overflows (1e300: variances become inf or
+    0), a subnormal weight (below 2.2e-308: its square is 0, so design
+    effects see a respondent with no weight) and a negative zero (-0: the
+    sign bit of a negative number, which divisions turn into -inf).
+
+    Raises
+    ------
+    DataError
+        Naming the file, the weight column and the first row concerned.
+    """
+    columns = [design.weight, *getattr(design, "replicate_weights", ())]
+    for column in dict.fromkeys(columns):
+        if column not in frame.columns:
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+        tiny = np.finfo(float).tiny
+        negative_zero = np.flatnonzero((values == 0) & np.signbit(values))
+        subnormal = np.flatnonzero((values > 0) & (values < tiny))
+        with np.errstate(over="ignore"):
+            squares = float(np.sum(np.square(values)))
+        if len(negative_zero):
+            raise DataError(
+                "a weight is -0 (a negative zero)", file=file, column=column,
+                row=row_number(negative_zero[0]), expected="a weight >= 0 with no sign",
+                found=f"-0.0 ({len(negative_zero)} such weights)",
+                hint="the weights were computed from a negative number: fix the computation, "
+                     "or write 0 for respondents who are left out")
+        if len(subnormal):
+            raise DataError(
+                "a weight is too small to compute with (a subnormal number)", file=file,
+                column=column, row=row_number(subnormal[0]),
+                expected=f"0 or a weight of at least {tiny:.3g}",
+                found=f"{float(values[subnormal[0]])!r} ({len(subnormal)} such weights)",
+                hint="a damaged value or a weight meant to be 0: fix it at source")
+        if not np.isfinite(squares):
+            big = int(np.argmax(values))
+            raise DataError(
+                "weights are too large: the sum of their squares overflows", file=file,
+                column=column, row=row_number(big),
+                expected="weights whose squares sum to a finite number (below about 1e154)",
+                found=f"largest weight {values[big]:g}",
+                hint="check the weight column (a grossing factor of 1e300 is a data error); "
+                     "rescale it, e.g. to sum to the sample size")
 
 
 def load(path, *, codebook=None, encoding: str | None = None, cache: bool = True
@@ -122,17 +190,32 @@ def load(path, *, codebook=None, encoding: str | None = None, cache: bool = True
     book = _codebook_of(path, kind, codebook)
     if not cache or kind == "parquet":
         frame, meta = _read(kind, path, book=book, encoding=encoding)
+        _check_frame(frame, path)
+        return frame, meta.replace(file=str(path))
+
+    # a codebook is small: hashed every time, never taken from the stat index
+    book_digest = book and _cache.file_digest(book, remembered=False)
+
+    def key_of(content: str) -> str:
+        return _cache.entry_key(content=content, kind=kind, encoding=encoding,
+                                codebook=book_digest, versions=_versions())
+
+    content, remembered = _cache.digest_of(path)
+    hit = _cache.load(key_of(content), content=content, source=path)
+    if remembered and (hit is None or hit is _cache.OTHER_FILE):
+        # The stat index only gives a hint: hash the file before trusting a miss
+        # (nothing is stored under another file's hash) or after an entry that
+        # was made from another file.
+        fresh = _cache.file_digest(path, remembered=False)
+        if fresh != content:
+            content = fresh
+            hit = _cache.load(key_of(content), content=content, source=path)
+    if hit is None or hit is _cache.OTHER_FILE:
+        frame, meta = _read(kind, path, book=book, encoding=encoding)
+        _check_frame(frame, path)
+        _cache.store(key_of(content), frame, meta, content=content, source=path)
     else:
-        key = _cache.entry_key(
-            content=_cache.file_digest(path), kind=kind, encoding=encoding,
-            codebook=book and _cache.file_digest(book), versions=_versions(),
-        )
-        hit = _cache.load(key)
-        if hit is None:
-            frame, meta = _read(kind, path, book=book, encoding=encoding)
-            _cache.store(key, frame, meta)
-        else:
-            frame, meta = hit
+        frame, meta = hit
     return frame, meta.replace(file=str(path))
 
 
@@ -197,14 +280,43 @@ def _read(kind: str, path: Path, *, book, encoding):
 
 
 def _read_pyreadstat(kind: str, path: Path, encoding: str | None):
+    """A .sav/.zsav/.dta file through pyreadstat, its structure checked first.
+
+    ReadStat (pyreadstat's C library) can crash the process on a damaged SPSS
+    file, so :func:`~surveytools.loading.savcheck.check_sav` walks the file's
+    structure before ReadStat opens it; a part of the file the check cannot
+    prove safe (see ``SavLayout.isolate``) is read in a child process
+    instead.  Stata files get the same walk
+    (:func:`~surveytools.loading.dtacheck.check_dta`).  What the reader
+    returns is checked against what the structure says (number of cases).
+    """
     import pyreadstat
 
-    reader = pyreadstat.read_sav if kind == "sav" else pyreadstat.read_dta
+    layout = check_sav(path, encoding=encoding) if kind == "sav" else None
+    observations = check_dta(path) if kind == "dta" else None
+    options = dict(user_missing=True, apply_value_formats=False,
+                   dates_as_pandas_datetime=True, encoding=encoding)
     try:
-        frame, info = reader(path, user_missing=True, apply_value_formats=False,
-                             dates_as_pandas_datetime=True, encoding=encoding)
+        if layout is not None and layout.isolate:
+            frame, info = _read_in_child(path, options)
+        else:
+            reader = pyreadstat.read_sav if kind == "sav" else pyreadstat.read_dta
+            frame, info = reader(path, **options)
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as error:
         raise _pyreadstat_error(path, error, encoding) from None
+    except UnicodeDecodeError as error:
+        raise undecodable(path, encoding or "its declared encoding",
+                          found=f"{error.object[error.start:error.end]!r} in a label or "
+                                "name") from None
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, MemoryError) as error:
+        raise _pyreadstat_error(path, error, encoding) from None
+    expected_rows = layout.rows if layout is not None else (
+        observations if observations is not None else info.number_rows)
+    if expected_rows is not None and expected_rows >= 0 and len(frame) != expected_rows:
+        raise FileFormatError(
+            "the file is corrupt or truncated: the reader returned another number of cases "
+            "than the file holds", file=path, expected=f"{expected_rows} cases",
+            found=f"{len(frame)} cases", hint=HINT)
     declared = encoding or info.file_encoding
     file_encoding = declared and encoding_name(declared, file=path, strict=False)
     return _float_codes(frame), Metadata(
@@ -218,20 +330,102 @@ def _read_pyreadstat(kind: str, path: Path, encoding: str | None):
     )
 
 
+#: Run by :func:`_read_in_child`: read one SPSS file and pickle what pyreadstat returns.
+_CHILD = """
+import pickle, sys
+import pyreadstat
+path, out, options = sys.argv[1], sys.argv[2], pickle.loads(bytes.fromhex(sys.argv[3]))
+try:
+    result = ("ok", pyreadstat.read_sav(path, **options))
+except Exception as error:
+    result = ("error", type(error).__name__, str(error))
+with open(out, "wb") as handle:
+    pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
+"""
+
+
+def _read_in_child(path: Path, options: dict):
+    """pyreadstat.read_sav in a child process: a crash there is an error here.
+
+    Used only for files with parts the structure check cannot prove safe for
+    ReadStat (multiple-response sets of a form it does not write itself);
+    costs a Python start-up and a pickle of the data.
+    """
+    import pickle
+    import subprocess
+    import sys
+    import tempfile
+
+    import pyreadstat
+
+    with tempfile.TemporaryDirectory(prefix="surveytools-read-") as folder:
+        out = Path(folder) / "result.pickle"
+        done = subprocess.run([sys.executable, "-c", _CHILD, str(path), str(out),
+                               pickle.dumps(options).hex()], capture_output=True)
+        if done.returncode != 0 or not out.is_file():
+            how = (f"signal {-done.returncode}" if done.returncode < 0
+                   else f"exit status {done.returncode}")
+            raise FileFormatError(
+                "the file is corrupt: the SPSS reader crashed on it (in a separate process, "
+                "so nothing else was affected)", file=path,
+                expected="a file the reader can parse", found=f"the reader stopped with {how}",
+                hint=HINT)
+        with open(out, "rb") as handle:
+            result = pickle.load(handle)
+    if result[0] == "ok":
+        return result[1]
+    if result[1] in ("ReadstatError", "PyreadstatError"):
+        raise getattr(pyreadstat, result[1])(result[2])
+    raise ValueError(f"{result[1]}: {result[2]}")
+
+
 def _pyreadstat_error(path: Path, error: Exception, encoding: str | None) -> FileFormatError:
     text = str(error)
     if "convert string to the requested encoding" in text:
         return undecodable(path, encoding or "its declared encoding",
                            found="bytes of another encoding (pyreadstat: " + text + ")")
-    if "unsupported character set" in text:
+    if "unsupported character set" in text.lower():
         return FileFormatError("the file's text encoding is not supported", file=path,
                                found=text, hint="pass encoding='cp1252' (or the right one)")
+    own = type(error).__module__.startswith("pyreadstat")
+    found = text if own else f"{type(error).__name__}: {text}"
     return FileFormatError(
         "the file is corrupt or truncated and cannot be read", file=path,
-        expected=f"a complete {path.suffix} file", found=f"pyreadstat: {text}",
-        hint="copy or export the file again (compare its size or checksum with the "
-        "original); if it opens in SPSS, re-save it from there",
+        expected=f"a complete {path.suffix} file", found=f"pyreadstat: {found}",
+        hint=HINT,
     )
+
+
+def _check_frame(frame: pd.DataFrame, path: Path) -> None:
+    """What every reader's output must satisfy: names a person can read, once each,
+    and finite numbers (a damaged byte can make either wrong)."""
+    seen = {}
+    for position, column in enumerate(frame.columns):
+        if not isinstance(column, str) or not column.strip() \
+                or any(unicodedata.category(ch) == "Cc" for ch in column):
+            raise FileFormatError(
+                "a variable name is empty or holds a control character", file=path,
+                column=repr(column), expected="a name of printable characters",
+                found=f"{column!r} (variable {position + 1})",
+                hint="the file is damaged: copy or export it again (or rename the variable)")
+        if column in seen:
+            raise FileFormatError(
+                "two variables have the same name", file=path, column=column,
+                expected="a different name for every variable",
+                found=f"variables {seen[column] + 1} and {position + 1}",
+                hint="rename one of them at source, or copy the file again if it is damaged")
+        seen[column] = position
+    for column in frame.columns:
+        values = frame[column]
+        if not pd.api.types.is_float_dtype(values):
+            continue
+        infinite = np.flatnonzero(np.isinf(values.to_numpy(dtype=float, na_value=np.nan)))
+        if len(infinite):
+            raise DataError(
+                "a numeric column holds an infinite number", file=path, column=column,
+                row=row_number(infinite[0]), expected="finite numbers (or missing values)",
+                found=f"{values.iloc[infinite[0]]} ({len(infinite)} such values)",
+                hint="the value is damaged or an overflow at source: fix it, or set it missing")
 
 
 def _missing_specs(info) -> dict[str, MissingSpec]:

@@ -1,8 +1,11 @@
 """Charts of indicator-cube rows: trends, group comparisons, heatmaps.
 
-Every function takes rows of an indicator cube (``IndicatorCube.frame`` or
+Every chart function takes rows of an indicator cube (``IndicatorCube.frame`` or
 ``IndicatorCube.select(...)``) and returns a :class:`plotly.graph_objects.Figure`
-without showing it.  Nothing here imports widgets, so the same figures serve
+without showing it; :func:`message_chart` stands in for a chart when a view
+has nothing to draw, saying why.  Trends draw series breaks: no line joins
+the waves on either side of one, and a dashed line labelled with the reason
+stands between them.  Nothing here imports widgets, so the same figures serve
 notebooks, the Voila dashboards and the static export.
 
 Suppression is enforced here as well as in the cube: rows go through
@@ -29,6 +32,7 @@ Examples
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -109,7 +113,12 @@ TEMPLATE = {"layout": {
 
 def _figure(traces: list[dict], annotations: list[dict], *, title: str, subtitle: str, note: str,
             kind: str, **layout) -> go.Figure:
-    """The figure from plain trace and layout dicts (tests validate what this skips)."""
+    """The figure from plain trace and layout dicts (tests validate what this skips).
+
+    Every figure sets the same top-level layout keys: a live ``FigureWidget``
+    given one figure's layout after another's (the dashboards' one update
+    path) relayouts only the keys it is given, so none may be left behind.
+    """
     note_box = {"text": note, "xref": "paper", "yref": "paper", "x": 0, "y": 0, "yshift": -165,
                 "xanchor": "left", "yanchor": "top", "showarrow": False, "align": "left",
                 "font": {"size": 11}}
@@ -119,12 +128,14 @@ def _figure(traces: list[dict], annotations: list[dict], *, title: str, subtitle
         "height": 620,
         "margin": {"l": 70, "r": 30, "t": 120, "b": 225},
         "legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
-        "annotations": [*annotations, note_box],
+        "annotations": [*annotations, note_box] if note else annotations,
+        "shapes": [], "showlegend": False, "hovermode": "closest", "barmode": "group",
+        "bargap": 0.25, "plot_bgcolor": "white", "xaxis": {}, "yaxis": {},
         **layout,
     }
     if kind in _AXIS_TITLES:
         spec["yaxis"] = {"title": {"text": _AXIS_TITLES[kind]}, "ticksuffix": UNITS[kind],
-                         "zeroline": kind == "net", **spec.get("yaxis", {})}
+                         "zeroline": kind == "net", **spec["yaxis"]}
     return go.Figure({"data": traces, "layout": spec}, _validate=False)
 
 
@@ -153,8 +164,11 @@ def _suppressed_hover(label: str, wave: str, rule: SmallBaseRule) -> str:
 # -- charts ------------------------------------------------------------------
 def trend_chart(frame: pd.DataFrame, *, waves: Sequence[str] | None = None, title: str | None = None,
           question: str | None = None, small_base: SmallBaseRule = DEFAULT_RULE,
-          conf_level: float = 0.95) -> go.Figure:
+          conf_level: float = 0.95, breaks: Mapping[str, str] | None = None) -> go.Figure:
     """One indicator over waves, one line per group, with confidence bands.
+
+    Across a series break no line or band joins the waves on either side: a
+    vertical dashed line stands between them, labelled with the reason.
 
     Parameters
     ----------
@@ -168,6 +182,9 @@ def trend_chart(frame: pd.DataFrame, *, waves: Sequence[str] | None = None, titl
         Gives the gap label (``"n<50"``) and the note under the chart.
     conf_level : float
         The intervals' confidence level (the cube's), named in notes and hovers.
+    breaks : mapping, optional
+        Wave -> why it is not comparable with the wave before it on the axis
+        (:func:`surveytools.presentation.caveats.series_breaks`).
 
     Examples
     --------
@@ -181,45 +198,92 @@ def trend_chart(frame: pd.DataFrame, *, waves: Sequence[str] | None = None, titl
     """
     rows = visible(frame)
     kind = _kind(rows)
+    groups = _ordered_groups(rows)
     order = list(waves) if waves is not None else list(pd.unique(rows["wave"].astype(str)))
+    breaks = {wave: why for wave, why in (breaks or {}).items() if wave in order[1:]}
+    starts = [0, *sorted(order.index(wave) for wave in breaks), len(order)]
     traces, annotations = [], []
     gap_steps: dict[str, int] = {}
-    for i, (group, label) in enumerate(_ordered_groups(rows)):
+    for i, (group, label) in enumerate(groups):
         colour = PALETTE[i % len(PALETTE)]
         g = _aligned(rows[rows["group"].astype(str) == group], "wave", order)
-        y = [display_value(v, kind) for v in g["estimate"]]
-        lo = [display_value(v, kind) for v in g["ci_low"]]
-        hi = [display_value(v, kind) for v in g["ci_high"]]
-        band = {"type": "scatter", "x": order, "mode": "lines", "line": {"width": 0},
-                "hoverinfo": "skip", "showlegend": False, "legendgroup": group, "connectgaps": False}
-        traces.append({**band, "y": lo})
-        traces.append({**band, "y": hi, "fill": "tonexty", "fillcolor": _rgba(colour, 0.15)})
-        traces.append({
-            "type": "scatter", "x": order, "y": y, "name": label, "legendgroup": group,
-            "mode": "lines+markers", "connectgaps": False,
-            # past the palette's eight colours, lines differ by dash as well
-            "line": {"color": colour, "width": 2.5, "dash": _DASHES[i // len(PALETTE) % len(_DASHES)]},
-            "marker": {"color": colour, "size": 10, "line": {"width": 2, "color": colour},
-                       "symbol": ["circle-open" if f == LOW else "circle" for f in g["base_flag"]]},
-            "hovertext": [_hover(r, kind, small_base, label, conf_level) if _shown(r) else None
-                          for _, r in g.iterrows()],
-            "hoverinfo": "text",
-        })
+        for first, end in zip(starts, starts[1:]):  # one line per stretch between breaks
+            traces += _trend_traces(g.iloc[first:end], group=group, label=label, kind=kind,
+                                    rule=small_base, conf_level=conf_level, style=i,
+                                    legend=first == 0)
         for wave, flag in zip(order, g["base_flag"]):
             if flag == SUPPRESSED:
                 step = gap_steps.get(wave, 0)
                 gap_steps[wave] = step + 1
                 annotations.append(_gap_label(x=wave, rule=small_base, colour=colour, step=step,
                                               hover=_suppressed_hover(label, wave, small_base)))
+    annotations += [_break_label(order.index(wave), why) for wave, why in breaks.items()]
+    lone = 1 in {end - first for first, end in zip(starts, starts[1:])}
+    note = (f"Shaded bands{' (whiskers on a lone wave)' if lone else ''}: "
+            f"{conf_text(conf_level)} confidence intervals. Open markers: low base."
+            + (" Dashed line: a series break; no change is tested across it." if breaks else ""))
     return _figure(
         traces, annotations, title=title or _first(rows, "indicator_label"),
-        subtitle=_subtitle(rows, question), kind=kind,
-        note=_notes(small_base, f"Shaded bands: {conf_text(conf_level)} confidence intervals. "
-                                "Open markers: low base."),
+        subtitle=_subtitle(rows, question), kind=kind, note=_notes(small_base, note),
         xaxis={"type": "category", "categoryorder": "array", "categoryarray": order,
                "title": {"text": "Wave"}},
-        hovermode="closest",
+        shapes=[_break_line(order.index(wave)) for wave in breaks],
+        showlegend=len(groups) > 1,
     )
+
+
+def _trend_traces(g: pd.DataFrame, *, group: str, label: str, kind: str, rule: SmallBaseRule,
+                  conf_level: float, style: int, legend: bool) -> list[dict]:
+    """The band and the line of one group over consecutive comparable waves (rows ``g``)."""
+    colour = PALETTE[style % len(PALETTE)]
+    x = list(g["wave"])
+    line = {
+        "type": "scatter", "x": x, "y": [display_value(v, kind) for v in g["estimate"]],
+        "name": label, "legendgroup": group, "showlegend": legend,
+        "mode": "lines+markers", "connectgaps": False,
+        # past the palette's eight colours, lines differ by dash as well
+        "line": {"color": colour, "width": 2.5,
+                 "dash": _DASHES[style // len(PALETTE) % len(_DASHES)]},
+        "marker": {"color": colour, "size": 10, "line": {"width": 2, "color": colour},
+                   "symbol": ["circle-open" if f == LOW else "circle" for f in g["base_flag"]]},
+        "hovertext": [_hover(r, kind, rule, label, conf_level) if _shown(r) else None
+                      for _, r in g.iterrows()],
+        "hoverinfo": "text",
+    }
+    if len(g) == 1:  # a lone wave has no band to draw: whiskers show its interval
+        line["error_y"] = _whiskers(g, kind, colour)
+        return [line]
+    band = {"type": "scatter", "x": x, "mode": "lines", "line": {"width": 0},
+            "hoverinfo": "skip", "showlegend": False, "legendgroup": group, "connectgaps": False}
+    return [
+        {**band, "y": [display_value(v, kind) for v in g["ci_low"]]},
+        {**band, "y": [display_value(v, kind) for v in g["ci_high"]], "fill": "tonexty",
+         "fillcolor": _rgba(colour, 0.15)},
+        line,
+    ]
+
+
+def _whiskers(rows: pd.DataFrame, kind: str, colour: str) -> dict:
+    """Confidence-interval whiskers of ``rows`` (none where a row has no interval)."""
+    return {"type": "data", "symmetric": False, "color": colour, "thickness": 1.5, "width": 5,
+            "array": [_diff(h, e, kind) for h, e in zip(rows["ci_high"], rows["estimate"])],
+            "arrayminus": [_diff(e, lo, kind) for e, lo in zip(rows["estimate"], rows["ci_low"])]}
+
+
+def _break_line(position: int) -> dict:
+    """The dashed vertical line between the wave at ``position`` and the one before it."""
+    return {"type": "line", "xref": "x", "yref": "paper", "x0": position - 0.5,
+            "x1": position - 0.5, "y0": 0, "y1": 1, "name": "series break",
+            "line": {"color": "#444444", "width": 2, "dash": "dash"}}
+
+
+def _break_label(position: int, why: str) -> dict:
+    """The label of a series break: what it is and why, at the top of its line."""
+    return {"x": position - 0.5, "y": 1, "xref": "x", "yref": "paper", "yanchor": "top",
+            "text": "<b>Series break</b><br>" + _wrap(why[:1].upper() + why[1:], 32),
+            "name": "series break", "showarrow": False, "align": "center",
+            "font": {"size": 11, "color": "#1a1a1a"}, "bgcolor": "rgba(255,255,255,0.9)",
+            "bordercolor": "#444444", "borderwidth": 1}
 
 
 def group_chart(frame: pd.DataFrame, *, title: str | None = None, question: str | None = None,
@@ -271,10 +335,7 @@ def group_chart(frame: pd.DataFrame, *, title: str | None = None, question: str 
             "marker": {"color": colour, "pattern": {
                 "shape": ["/" if f == LOW else "" for f in w["base_flag"]],
                 "fillmode": "overlay", "fgcolor": "white", "solidity": 0.3}},
-            "error_y": {"type": "data", "symmetric": False, "color": "#333333", "thickness": 1.5,
-                        "width": 5,
-                        "array": [_diff(h, e, kind) for h, e in zip(w["ci_high"], w["estimate"])],
-                        "arrayminus": [_diff(e, lo, kind) for e, lo in zip(w["estimate"], w["ci_low"])]},
+            "error_y": _whiskers(w, kind, "#333333"),
             "hovertext": [_hover(r, kind, small_base, label, conf_level) if _shown(r) else None
                           for (_, r), (_, label) in zip(w.iterrows(), groups)],
             "hoverinfo": "text",
@@ -291,7 +352,7 @@ def group_chart(frame: pd.DataFrame, *, title: str | None = None, question: str 
         note=_notes(small_base, f"Whiskers: {conf_text(conf_level)} confidence intervals. "
                                 f"Hatched bars and {LOW_MARK}: low base.",
                     "Letters on a bar: the groups it is significantly higher than (same wave)."),
-        barmode="group", bargap=bargap, showlegend=len(waves) > 1,
+        bargap=bargap, showlegend=len(waves) > 1,
         xaxis={"type": "category", "categoryorder": "array", "categoryarray": ticks},
     )
 
@@ -328,10 +389,7 @@ def heatmap_chart(frame: pd.DataFrame, *, title: str | None = None, row_labels: 
     groups = _ordered_groups(rows)
     labels = [label for _, label in groups]
     indicators = rows[["indicator", "indicator_label"]].drop_duplicates("indicator")
-    if row_labels:
-        indicators = indicators.assign(indicator_label=[
-            row_labels.get(name, label) for name, label in zip(indicators["indicator"],
-                                                               indicators["indicator_label"])])
+    indicators = indicators.assign(indicator_label=_row_labels(indicators, row_labels or {}))
     z, text, hover, annotations = [], [], [], []
     for ind, ind_label in zip(indicators["indicator"], indicators["indicator_label"]):
         r = _aligned(rows[rows["indicator"] == ind], "group", [g for g, _ in groups])
@@ -372,7 +430,45 @@ def heatmap_chart(frame: pd.DataFrame, *, title: str | None = None, row_labels: 
     )
 
 
+def message_chart(text: str, *, title: str, subtitle: str = "") -> go.Figure:
+    """A chart with nothing to draw: its title and, in its place, why (``text``).
+
+    The annotation is named ``"nothing to show"`` so that tests and pages can find it.
+
+    >>> fig = message_chart("Nobody in wave 2019 was asked this question.", title="X")
+    >>> [a.text for a in fig.layout.annotations if a.name == "nothing to show"]
+    ['Nobody in wave 2019 was asked this question.']
+    """
+    message = {"text": _wrap(text, 80), "name": "nothing to show", "xref": "paper",
+               "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False, "align": "center",
+               "font": {"size": 16, "color": "#8a4b00"}}
+    return _figure([], [message], title=title, subtitle=subtitle, note="", kind="message",
+                   height=360, margin={"l": 70, "r": 30, "t": 120, "b": 40},
+                   xaxis={"visible": False}, yaxis={"visible": False})
+
+
 # -- helpers -----------------------------------------------------------------
+def _row_labels(indicators: pd.DataFrame, wanted: Mapping[str, str]) -> list[str]:
+    """One distinct label per heatmap row (a category axis merges equal labels): ``wanted``'s
+    where no other row has it, else the indicator's own label (numbered if even that
+    repeats), wrapped.
+
+    >>> rows = pd.DataFrame({"indicator": ["a", "b", "c"], "indicator_label": ["Q? Yes", "Q? No", "R"]})
+    >>> _row_labels(rows, {"a": "Q?", "b": "Q?", "c": "R short"})
+    ['Q? Yes', 'Q? No', 'R short']
+    """
+    full = list(indicators["indicator_label"])
+    labels = [wanted.get(name, label) for name, label in zip(indicators["indicator"], full)]
+    shared = Counter(labels)
+    labels = [own if shared[label] > 1 else label for label, own in zip(labels, full)]
+    seen: Counter = Counter()
+    out = []
+    for label in labels:
+        seen[label] += 1
+        out.append(_wrap(label if seen[label] == 1 else f"{label} ({seen[label]})", 48))
+    return out
+
+
 def _aligned(rows: pd.DataFrame, column: str, order: list[str]) -> pd.DataFrame:
     """One row per value of ``order`` (all-missing where ``rows`` has none), ``column`` filled in."""
     out = rows.set_index(rows[column].astype(str).to_numpy()).reindex(order)

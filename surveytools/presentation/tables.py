@@ -7,13 +7,21 @@ per question top to bottom):
   methods note;
 * a sheet per **question** asked in the wave. Columns: the total of the
   previous wave that asked the question, the total of this wave, the change
-  and whether it is significant, then the groups of every breakdown with a
-  letter each (A, B, ...). Rows: every answer's weighted % (Don't know shown
-  as an answer), the unweighted and weighted bases, then each indicator of
-  the question ("Trust (7-10)", "Net acceptable", means) with a row of
-  significance letters ("B" under column A: A is significantly higher than B)
-  and the indicator's own unweighted base (Don't know out of it unless the
-  catalogue says otherwise). A notes block closes every sheet.
+  and whether it is significant (or "not comparable (reason)" across a
+  series break), then the groups of every breakdown with a letter each
+  (A, B, ...). Rows: every answer's weighted % of those asked who answered
+  (user-missing codes, such as "Don't know" and "skip, version off route",
+  are out of the base and named in the notes), the unweighted and weighted
+  bases, then each indicator of the question ("Trust (7-10)", "Net
+  acceptable", means) with a row of significance letters ("B" under column
+  A: A is significantly higher than B) and the indicator's own unweighted
+  base (Don't know out of it unless the catalogue says otherwise).  An
+  indicator that is the share of one answer gives its letters to that
+  answer's row instead.  A notes block closes every sheet.
+
+Without a catalogue the cube is the full tab book
+(:func:`surveytools.indicators.answers.tab_book`): every labelled question,
+each answer with its letters, by every breakdown.
 
 Small bases, as DESIGN.md says: a suppressed cell shows ``n<50`` (the rule's
 label) and never a number; a low base shows its number with a ``*`` suffix
@@ -44,7 +52,7 @@ import pandas as pd
 
 from ..core.errors import FileFormatError
 from ..core.files import atomic_write
-from ..core.meta import code_text
+from ..core.meta import code_text, plain_code
 from ..core.smallbase import LOW, SUPPRESSED, blank
 from ..indicators.cube import IndicatorCube
 from ..indicators.significance import column_letters
@@ -63,7 +71,8 @@ def write_tables(source, path, *, format: str = "xlsx", wave: str | None = None,
     ----------
     source : IndicatorCube, or str or path of a tracker manifest
         A manifest's cube comes from the cube store with ``answers=True``
-        and ``cube_options`` (:func:`surveytools.indicators.store.cached_cube`).
+        and ``cube_options`` (:func:`surveytools.indicators.store.cached_cube`,
+        which refuses while the tracker's non-answer audit is not empty).
         A cube made without ``answers=True`` gives tables of indicator rows only.
     path : str or Path
         The workbook (``.xlsx``) or CSV file to write; its folder must exist.
@@ -71,7 +80,9 @@ def write_tables(source, path, *, format: str = "xlsx", wave: str | None = None,
     wave : str, optional
         The wave to tabulate (xlsx default: the latest; csv default: every wave).
     **cube_options
-        Keywords of :func:`surveytools.indicators.cube.cube` (e.g. ``correction``).
+        Keywords of :func:`surveytools.indicators.store.cached_cube`
+        (``catalogue``, ``breakdowns``, ``allow_undeclared``) and of
+        :func:`surveytools.indicators.cube.cube` (e.g. ``correction``).
 
     Returns
     -------
@@ -83,6 +94,10 @@ def write_tables(source, path, *, format: str = "xlsx", wave: str | None = None,
     FileFormatError
         An unknown format, an output folder that does not exist, an unknown wave,
         a source that is neither a cube nor a manifest.
+    ManifestError
+        Codes that look like non-answers are counted as answers (the message
+        lists them with the manifest lines that declare them), or a
+        catalogue or breakdowns file that does not exist.
     """
     if format not in FORMATS:
         raise FileFormatError("unknown table format", file=path, expected=" or ".join(FORMATS),
@@ -119,9 +134,9 @@ def _columns(result) -> list[tuple[str, str, str, str, str]]:
     return out
 
 
-def _previous_wave(result, wave: str, question: str) -> str | None:
-    rows = result.frame[result.frame["question"] == question]
-    earlier = [w for w in result.waves[: result.waves.index(wave)] if w in set(rows["wave"])]
+def _previous_wave(result, wave: str, asked: set) -> str | None:
+    """The last wave before ``wave`` among the waves that ``asked`` a question."""
+    earlier = [w for w in result.waves[: result.waves.index(wave)] if w in asked]
     return earlier[-1] if earlier else None
 
 
@@ -132,8 +147,16 @@ def _notes(result, question: str | None = None) -> list[str]:
              "treat with caution.",
              f'"{rule.suppressed_label}": fewer than {rule.suppress_below} respondents; '
              "not shown.",
-             "Answers are % of everyone asked the question (Don't know shown as an answer); "
-             "each indicator row has its own unweighted base."]
+             "Answers are % of all asked who gave an answer: codes declared missing (Don't "
+             "know, refusals, not asked) are out of the base; each indicator row has its own "
+             "unweighted base."]
+    questions = [question] if question else result.catalogue.questions
+    for name in questions:
+        if name in result.excluded:
+            notes.append(f"{name}: not in any base: {result.excluded[name]}.")
+    undeclared = result.undeclared_note(question)
+    if undeclared:
+        notes.append(undeclared)
     indicators = result.catalogue.for_question(question) if question else list(result.catalogue)
     for ind in indicators:
         notes.append(f"{ind.row_label if question else ind.label}: {ind.describe()}; "
@@ -144,20 +167,71 @@ def _notes(result, question: str | None = None) -> list[str]:
     return notes
 
 
+def _answer_indicators(result, question: str) -> dict:
+    """Answer code -> the indicator that is the share of that one answer among those who
+    answered (its letters go on the answer's row; it has no rows of its own)."""
+    if result.answers is None:
+        return {}
+    return {plain_code(ind.codes[0]): ind for ind in result.catalogue.for_question(question)
+            if ind.kind == "share" and len(ind.codes) == 1 and ind.dont_know == "exclude"}
+
+
 # -- xlsx ------------------------------------------------------------------
+TOTAL_KEY = ("total", "all")
+
+
+class _Lookup:
+    """The cube's values keyed for the workbook, read once: a sheet looks its cells up
+    instead of filtering frames.
+
+    ``indicator[(wave, indicator)]`` and ``answer[(wave, question, level)]`` map a
+    column's ``(breakdown, group)`` to its record (a dict of the cube's columns);
+    ``levels[(wave, question)]`` lists ``(level, label)`` in code order and
+    ``asked[question]`` the waves that ask it.
+    """
+
+    def __init__(self, result) -> None:
+        frame = result.frame
+        self.indicator = _records(frame, ("wave", "indicator"), (
+            "estimate", "base_flag", "letters", "n", "change", "change_significant",
+            "change_note"))
+        self.asked: dict = {}
+        for question, wave in zip(frame["question"].tolist(), frame["wave"].tolist()):
+            self.asked.setdefault(question, set()).add(wave)
+        answers = result.answers if result.answers is not None else pd.DataFrame(
+            columns=["wave", "question", "level", "level_label", "breakdown", "group",
+                     "estimate", "base_flag", "n", "weighted_n"])
+        self.answer = _records(answers, ("wave", "question", "level"),
+                               ("estimate", "base_flag", "n", "weighted_n"))
+        self.levels: dict = {}
+        for wave, question, level, label in sorted(set(zip(
+                answers["wave"].tolist(), answers["question"].tolist(),
+                answers["level"].tolist(), answers["level_label"].tolist())),
+                key=lambda r: (r[0], r[1], r[2])):
+            self.levels.setdefault((wave, question), []).append((level, label))
+
+
+def _records(frame: pd.DataFrame, keys: tuple, columns: tuple) -> dict:
+    """``keys`` values -> {(breakdown, group): {column: value}} over the rows of ``frame``."""
+    out: dict = {}
+    k = len(keys)
+    for row in zip(*(frame[c].tolist() for c in (*keys, "breakdown", "group", *columns))):
+        out.setdefault(row[:k], {})[(row[k], row[k + 1])] = dict(zip(columns, row[k + 2:]))
+    return out
+
+
 def _write_xlsx(result, path: Path, wave: str) -> Path:
     from openpyxl import Workbook
 
     book = Workbook()
     contents = book.active
     contents.title = "Contents"
-    frame = result.frame[result.frame["wave"] == wave]
-    questions = [q for q in result.catalogue.questions if q in set(frame["question"])]
+    look = _Lookup(result)
     sheets = {}
-    for question in questions:
+    for question in (q for q in result.catalogue.questions if wave in look.asked.get(q, ())):
         name = _sheet_name(question, sheets.values())
         sheets[question] = name
-        _question_sheet(book.create_sheet(name), result, wave, question)
+        _question_sheet(book.create_sheet(name), result, wave, question, look)
     _contents_sheet(contents, result, wave, sheets)
     try:
         atomic_write(path, book.save)
@@ -198,13 +272,14 @@ def _contents_sheet(sheet, result, wave, sheets) -> None:
         sheet.column_dimensions[column].width = width
 
 
-def _question_sheet(sheet, result, wave, question) -> None:
+def _question_sheet(sheet, result, wave, question, look: _Lookup) -> None:
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
     indicators = result.catalogue.for_question(question)
-    previous = _previous_wave(result, wave, question)
+    previous = _previous_wave(result, wave, look.asked[question])
     groups = _columns(result)
+    keys = [(bd, key) for bd, _, key, _, _ in groups]
     sheet["A1"] = indicators[0].wording
     sheet["A1"].font = Font(bold=True, size=12)
     sheet["A2"] = (f"{question}: wave {wave}. Weighted column percentages; "
@@ -225,72 +300,69 @@ def _question_sheet(sheet, result, wave, question) -> None:
             Alignment(horizontal="center")
     row = head_letter + 1
 
-    answers = result.answers
-    if answers is not None:
-        this = answers[(answers["wave"] == wave) & (answers["question"] == question)]
-        before = (answers[(answers["wave"] == previous) & (answers["question"] == question)]
-                  if previous else this.iloc[:0])
+    def put_row(this: dict, before: dict, column: str, fmt: str, *, base: bool = False) -> None:
+        """The totals of both waves and every group of one row (bases are never
+        suppressed: the size of the base is what explains a gap)."""
+        def cell(record):
+            return None if record is None else (record[column],
+                                                "base" if base else record["base_flag"])
+
+        _put(sheet, row, 3, cell(this.get(TOTAL_KEY)), fmt, result)
+        _put(sheet, row, 2, cell(before.get(TOTAL_KEY)), fmt, result)
+        for offset, key in enumerate(keys):
+            _put(sheet, row, first_group + offset, cell(this.get(key)), fmt, result)
+
+    def put_letters(this: dict) -> None:
+        sheet.cell(row=row, column=1, value="   significantly higher than")
+        for offset, key in enumerate(keys):
+            record = this.get(key)
+            if record is not None and record["base_flag"] != SUPPRESSED and record["letters"]:
+                sheet.cell(row=row, column=first_group + offset,
+                           value=record["letters"]).alignment = Alignment(horizontal="center")
+
+    shown_as_answers: set = set()
+    levels = look.levels.get((wave, question), [])
+    if levels:
+        by_code = _answer_indicators(result, question)
         sheet.cell(row=row, column=1, value="Answers (% of all asked)").font = Font(italic=True)
         row += 1
         percent = excel_format("share")
-        for level, level_rows in this.groupby("level", sort=True):
-            sheet.cell(row=row, column=1, value=level_rows["level_label"].iloc[0])
-            cells = _cells(level_rows, "estimate")
-            _put(sheet, row, 3, cells.get(("total", "all")), percent, result)
-            _put(sheet, row, 2, _cells(before[before["level"] == level], "estimate")
-                 .get(("total", "all")), percent, result)
-            for offset, (bd, _, key, _, _) in enumerate(groups):
-                _put(sheet, row, first_group + offset, cells.get((bd, key)), percent, result)
+        for level, label in levels:
+            sheet.cell(row=row, column=1, value=label)
+            put_row(look.answer[(wave, question, level)],
+                    look.answer.get((previous, question, level), {}), "estimate", percent)
+            ind = by_code.get(plain_code(level))
+            if ind is None:
+                row += 1
+                continue
+            shown_as_answers.add(ind.name)
+            this = look.indicator.get((wave, ind.name), {})
+            _put_change(sheet, row, this.get(TOTAL_KEY), ind.kind, previous, result)
             row += 1
-        first = this.drop_duplicates(["breakdown", "group"])
-        before_first = before.drop_duplicates(["breakdown", "group"])
-        for label, column, fmt in (("Unweighted base", "n", COUNT),
-                                   ("Weighted base", "weighted_n", COUNT)):
+            put_letters(this)
+            row += 1
+        this = _bases(look, wave, question, levels)
+        before = _bases(look, previous, question, look.levels.get((previous, question), []))
+        for label, column in (("Unweighted base", "n"), ("Weighted base", "weighted_n")):
             sheet.cell(row=row, column=1, value=label).font = Font(bold=True)
-            cells = _cells(first, column, base=True)
-            _put(sheet, row, 3, cells.get(("total", "all")), fmt, result)
-            _put(sheet, row, 2, _cells(before_first, column, base=True).get(("total", "all")),
-                 fmt, result)
-            for offset, (bd, _, key, _, _) in enumerate(groups):
-                _put(sheet, row, first_group + offset, cells.get((bd, key)), fmt, result)
+            put_row(this, before, column, COUNT, base=True)
             row += 1
         row += 1
 
-    frame = result.frame
     for ind in indicators:
+        if ind.name in shown_as_answers:
+            continue
         fmt = excel_format(ind.kind)
-        this = frame[(frame["wave"] == wave) & (frame["indicator"] == ind.name)]
-        before = frame[(frame["wave"] == previous) & (frame["indicator"] == ind.name)]
-        cells = _cells(this, "estimate")
-        letters = _cells(this, "letters")
-        total = this[this["breakdown"] == "total"]
+        this = look.indicator.get((wave, ind.name), {})
+        before = look.indicator.get((previous, ind.name), {})
         sheet.cell(row=row, column=1, value=ind.row_label).font = Font(bold=True)
-        _put(sheet, row, 3, cells.get(("total", "all")), fmt, result)
-        _put(sheet, row, 2, _cells(before, "estimate").get(("total", "all")), fmt, result)
-        if len(total) and previous:
-            change = _cells(total, "change").get(("total", "all"))
-            _put(sheet, row, 4, change, excel_format(ind.kind, change=True), result)
-            if change is not None and change[1] != SUPPRESSED and not np.isnan(change[0]):
-                record = total.iloc[0]
-                sheet.cell(row=row, column=5, value=(
-                    ("Yes, up" if record["change"] > 0 else "Yes, down")
-                    if record["change_significant"] else "No"))
-        for offset, (bd, _, key, _, _) in enumerate(groups):
-            _put(sheet, row, first_group + offset, cells.get((bd, key)), fmt, result)
+        put_row(this, before, "estimate", fmt)
+        _put_change(sheet, row, this.get(TOTAL_KEY), ind.kind, previous, result)
         row += 1
-        sheet.cell(row=row, column=1, value="   significantly higher than")
-        for offset, (bd, _, key, _, _) in enumerate(groups):
-            value = letters.get((bd, key))
-            if value is not None and value[1] != SUPPRESSED and value[0]:
-                sheet.cell(row=row, column=first_group + offset, value=value[0]).alignment = \
-                    Alignment(horizontal="center")
+        put_letters(this)
         row += 1
         sheet.cell(row=row, column=1, value=f"   Unweighted base (Don't know {ind.dont_know_text})")
-        base = _cells(this, "n", base=True)
-        _put(sheet, row, 3, base.get(("total", "all")), COUNT, result)
-        _put(sheet, row, 2, _cells(before, "n", base=True).get(("total", "all")), COUNT, result)
-        for offset, (bd, _, key, _, _) in enumerate(groups):
-            _put(sheet, row, first_group + offset, base.get((bd, key)), COUNT, result)
+        put_row(this, before, "n", COUNT, base=True)
         row += 2
 
     _notes_block(sheet, _notes(result, question), start=row + 1)
@@ -304,13 +376,29 @@ def _question_sheet(sheet, result, wave, question) -> None:
                                                                         horizontal="center")
 
 
-def _cells(rows: pd.DataFrame, column: str, *, base: bool = False) -> dict:
-    """(breakdown, group) -> (value, base_flag). Bases are never suppressed
-    (the size of the base is what explains a gap)."""
-    flags = rows["base_flag"].to_numpy()
-    values = rows[column].to_numpy()
-    return {(bd, g): (v, "base" if base else f) for bd, g, v, f in
-            zip(rows["breakdown"], rows["group"], values, flags)}
+def _bases(look: _Lookup, wave, question: str, levels) -> dict:
+    """(breakdown, group) -> the answers' base record of one question and wave (every
+    level of a group has the same base; a group may lack some levels)."""
+    out: dict = {}
+    for level, _ in levels:
+        for key, record in look.answer[(wave, question, level)].items():
+            out.setdefault(key, record)
+    return out
+
+
+def _put_change(sheet, row: int, total: dict | None, kind: str, previous, result) -> None:
+    """The ``total`` record's change since ``previous`` and whether it is significant,
+    or "not comparable (reason)" where no change is tested (columns 4 and 5)."""
+    if total is None or not previous:
+        return
+    if total["change_note"]:
+        sheet.cell(row=row, column=4, value=total["change_note"])
+        return
+    _put(sheet, row, 4, (total["change"], total["base_flag"]), excel_format(kind, change=True),
+         result)
+    if total["base_flag"] != SUPPRESSED and not np.isnan(total["change"]):
+        sheet.cell(row=row, column=5, value=(("Yes, up" if total["change"] > 0 else "Yes, down")
+                                             if total["change_significant"] else "No"))
 
 
 def _put(sheet, row: int, column: int, cell, number_format: str, result) -> None:
@@ -344,7 +432,8 @@ def tidy_table(result, wave: str | None = None) -> pd.DataFrame:
     Columns: ``wave, question, row_type ("answer" | "indicator"), row,
     row_label, breakdown, group, group_label, estimate, se, ci_low, ci_high,
     n, weighted_n, base_flag, display, letters, change, change_se, change_p,
-    change_significant``.
+    change_significant, change_note`` (``"not comparable (reason)"`` where no
+    change is tested across a series break, else empty).
     """
     frame = result.frame
     indicators = pd.DataFrame({
@@ -355,7 +444,7 @@ def tidy_table(result, wave: str | None = None) -> pd.DataFrame:
         "group_label": frame["group_label"],
         **{c: frame[c] for c in ("estimate", "se", "ci_low", "ci_high", "n", "weighted_n",
                                  "base_flag", "letters", "change", "change_se", "change_p",
-                                 "change_significant")},
+                                 "change_significant", "change_note")},
     })
     parts = [indicators]
     if result.answers is not None:
@@ -375,6 +464,7 @@ def tidy_table(result, wave: str | None = None) -> pd.DataFrame:
                       for v, k, f in zip(out["estimate"], out["kind"], out["base_flag"])]
     out = blank(out, out["base_flag"].to_numpy() == SUPPRESSED)
     out["change_significant"] = out["change_significant"].fillna(False).astype(bool)
+    out["change_note"] = out["change_note"].fillna("")
     return out
 
 

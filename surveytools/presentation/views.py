@@ -4,9 +4,11 @@ A :class:`View` is the frozen state of a dashboard's controls; it reads from
 and writes to a URL query string (deep links such as
 ``trust.ipynb?indicator=trust_nhs&breakdown=age&wave=2024&ci=beta``).  The
 functions below turn the cube rows of a view into the table people read
-(:func:`view_table`, as HTML by :func:`table_html`), the rows of its CSV
-download (:func:`csv_frame`, :func:`csv_link`) and its notes
-(:func:`note_html`).  The live apps (:mod:`surveytools.presentation.dashboard`)
+(:func:`view_table`, as HTML by :func:`table_html`; across a series break its
+change reads "not comparable (REASON)"), the rows of its CSV download
+(:func:`csv_frame`, :func:`csv_link`) and its notes (:func:`note_html`), and
+write a page's head (:func:`header_html`: the tracker's name, the title, links
+to other pages).  The live apps (:mod:`surveytools.presentation.dashboard`)
 and the static export (:mod:`surveytools.presentation.export`) share them.
 Values are formatted by :mod:`surveytools.presentation.formatting`.
 
@@ -108,25 +110,31 @@ def view_table(rows: pd.DataFrame, *, small_base, conf_level: float,
     """
     rows = visible(rows)
     by_group = label_column == "group_label"
+    columns = ["Wave", "Group" if by_group else "Indicator", "Estimate",
+               f"{conf_text(conf_level)} CI", "Change since previous wave",
+               "Significantly higher than", "Base (n)", "Base"]
     records = []
-    for _, row in rows.iterrows():
+    for (_, row), note in zip(rows.iterrows(), change_notes(rows)):
         kind, flag = row["kind"], row["base_flag"]
         significant = row.get("change_significant")
         name = str(row[label_column])
         if by_group and isinstance(row.get("letter"), str) and row["letter"]:
             name += f" ({row['letter']})"
-        records.append({
-            "Wave": str(row["wave"]),
-            "Group" if by_group else "Indicator": name,
-            "Estimate": cell_text(row["estimate"], kind, flag, small_base),
-            f"{conf_text(conf_level)} CI": format_interval(row["ci_low"], row["ci_high"], kind),
-            "Change since previous wave": change_text(
-                row.get("change"), kind, significant=bool(pd.notna(significant) and significant)),
-            "Significantly higher than": row.get("letters") or "",
-            "Base (n)": f"{int(row['n']):,}" if pd.notna(row["n"]) else "",
-            "Base": FLAG_TEXT.get(flag, ""),
-        })
-    return pd.DataFrame.from_records(records)
+        change = note or change_text(row.get("change"), kind,
+                                     significant=bool(pd.notna(significant) and significant))
+        records.append(dict(zip(columns, [
+            str(row["wave"]), name, cell_text(row["estimate"], kind, flag, small_base),
+            format_interval(row["ci_low"], row["ci_high"], kind), change,
+            row.get("letters") or "", f"{int(row['n']):,}" if pd.notna(row["n"]) else "",
+            FLAG_TEXT.get(flag, "")])))
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def change_notes(rows: pd.DataFrame) -> list[str]:
+    """Each row's ``change_note`` ("not comparable (REASON)" across a series break, else "");
+    "" for a suppressed row, which has no change to explain."""
+    return ["" if flag == SUPPRESSED or not isinstance(note, str) else note
+            for note, flag in zip(rows["change_note"], rows["base_flag"])]
 
 
 def csv_frame(rows: pd.DataFrame, *, small_base) -> pd.DataFrame:
@@ -142,6 +150,7 @@ def csv_frame(rows: pd.DataFrame, *, small_base) -> pd.DataFrame:
     for column in ("estimate", "ci_low", "ci_high", "change"):
         out[column] = [csv_value(v, k) for v, k in zip(rows[column], rows["kind"])]
     out["change_significant"] = rows["change_significant"].astype(object)
+    out["change_note"] = change_notes(rows)
     out["letters"] = rows["letters"].fillna("")
     out["n"] = rows["n"]
     out["base_flag"] = rows["base_flag"]
@@ -160,21 +169,45 @@ def note_html(cube, *extra: str) -> str:
             f"<p class='st-note'>{html.escape(cube.method_note)}</p>")
 
 
+def header_html(*, tracker: str | None, title: str, intro: str,
+                links: Sequence[tuple[str, str]] = (), lead: str = "") -> str:
+    """The head of a dashboard page: the tracker's name (the manifest's), the page's title
+    and introduction, and links to other pages (``(label, href)`` pairs after ``lead``).
+
+    >>> print(header_html(tracker="My survey", title="T", intro="", lead="See:",
+    ...                   links=[("A b", "x?a=1&b=2")]))
+    <p class='st-tracker'>My survey</p><h2 class='st-title'>T</h2><p class='st-links'>See: <a href="x?a=1&amp;b=2" target="_top">A b</a></p>
+    """
+    anchors = " · ".join(f'<a href="{html.escape(href)}" target="_top">{html.escape(label)}</a>'
+                         for label, href in links)
+    return "".join([
+        f"<p class='st-tracker'>{html.escape(tracker)}</p>" if tracker else "",
+        f"<h2 class='st-title'>{html.escape(title)}</h2>",
+        f"<p class='st-intro'>{html.escape(intro)}</p>" if intro else "",
+        f"<p class='st-links'>{html.escape(lead + ' ' if lead else '')}{anchors}</p>"
+        if anchors else "",
+    ])
+
+
 _FLAG_OF_TEXT = {text: flag for flag, text in FLAG_TEXT.items()}
 
 
 def table_html(table: pd.DataFrame) -> str:
-    """An HTML table; rows carry ``data-flag`` (the base flag) for styling and tests."""
+    """An HTML table; rows carry ``data-flag`` (the base flag) for styling and tests.
+    ``""`` for a table without rows (the chart says why)."""
+    if table.empty:
+        return ""
     head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
     body = []
     for _, row in table.iterrows():
         flag = _FLAG_OF_TEXT.get(row.get("Base", ""), "ok")
         cells = "".join(f"<td>{html.escape(str(v))}</td>" for v in row)
         body.append(f'<tr data-flag="{flag}">{cells}</tr>')
-    return (f"<style>{TABLE_CSS}</style><table class='st-table'><thead><tr>{head}</tr></thead>"
+    return (f"<table class='st-table'><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table>")
 
 
+#: The style of tables, links and notes (a page holds it once, in its head).
 TABLE_CSS = """
 .st-table{border-collapse:collapse;font:14px Arial,Helvetica,sans-serif;margin:8px 0}
 .st-table th{background:#0072B2;color:#fff;text-align:left;padding:6px 10px}
@@ -184,6 +217,9 @@ TABLE_CSS = """
 a.st-download,a.st-link{color:#0072B2;text-decoration:underline}
 a.st-download{font-weight:bold}
 .st-message{color:#8a4b00}
+.st-tracker{font:13px Arial,Helvetica,sans-serif;color:#555;margin:0;text-transform:uppercase;letter-spacing:.04em}
+.st-links{font:14px Arial,Helvetica,sans-serif}
+.st-links a{color:#0072B2;text-decoration:underline}
 """
 
 

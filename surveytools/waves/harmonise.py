@@ -12,6 +12,10 @@ Rules
 * A recode must map every answer code in the data (user-missing codes that
   it leaves out stay as they are); after it, the column carries the value
   labels of the latest wave that asks the question unrecoded.
+* A recode maps each old code once (``"1"`` and ``"01"`` are one code) onto a
+  finite code, whole for a coded item, of the harmonised scale, and never an
+  answer onto a user-missing code unless the manifest says so
+  (``"1" = { code = 98, to_missing = true }``, which declares it missing).
 * The same code labelled with a different meaning in two waves is a
   HarmonisationError; labels that differ only in case, spacing or
   punctuation are reported.
@@ -26,6 +30,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -37,6 +42,7 @@ import pandas as pd
 
 from ..core.errors import HarmonisationError, ManifestError, row_number
 from ..core.meta import Metadata, MissingSpec, code_text, plain_code
+from ..core.nonanswers import looks_like_non_answer
 
 REPORT_COLUMNS = ("variable", "wave", "issue", "detail")
 
@@ -106,13 +112,15 @@ def _renamed(wave: WaveData, manifest: Path, rows: list) -> WaveData:
 
 
 # -- recodes ------------------------------------------------------------------
-def _reference_scales(waves: list[WaveData]) -> dict[str, tuple[str, dict]]:
-    """Column -> (wave label, value labels) of the latest wave asking it unrecoded."""
+def _reference_scales(waves: list[WaveData]) -> dict[str, tuple[str, dict, MissingSpec]]:
+    """Column -> (wave label, value labels, user-missing codes) of the latest wave
+    asking it unrecoded."""
     recoded = {c for w in waves for c in w.recode}
     scales = {}
     for wave in waves:  # later waves overwrite earlier ones
         for column in recoded & set(wave.frame.columns) - set(wave.recode):
-            scales[column] = (wave.label, dict(wave.meta.value_labels.get(column, {})))
+            scales[column] = (wave.label, dict(wave.meta.value_labels.get(column, {})),
+                              wave.meta.missing.get(column, MissingSpec()))
     return scales
 
 
@@ -124,18 +132,22 @@ def _recoded(wave: WaveData, manifest: Path, scales: dict, rows: list) -> WaveDa
         if column not in frame.columns:
             raise _absent(wave, manifest, column, f"[waves.recode.{column}] of wave {wave.label}",
                           "recodes name the harmonised column (after renames): check the name")
-        mapping = _parse_recode(table, frame[column], wave, manifest, column)
+        mapping, declared = _parse_recode(table, frame[column], wave, manifest, column,
+                                          scale=scales.get(column))
         codes = frame[column]
         _check_covered(codes, mapping, meta, wave, manifest, column)
         hit = codes.isin(list(mapping)).to_numpy()
         frame = frame.assign(**{column: codes.map(mapping).where(hit, codes).astype(codes.dtype)})
         spec = meta.missing.get(column, MissingSpec())
-        missing[column] = MissingSpec(values=tuple(mapping.get(v, v) for v in spec.values),
-                                      ranges=spec.ranges)
+        values = tuple(mapping.get(v, v) for v in spec.values)
+        values += tuple(c for c in declared if c not in values)   # to_missing = true
+        missing[column] = MissingSpec(values=values, ranges=spec.ranges)
         value_labels[column] = _recoded_labels(
             value_labels.get(column, {}), mapping, scales.get(column), wave, manifest, column)
         rows.append((column, wave.label, "recoded",
-                     ", ".join(f"{code_text(a)}->{code_text(b)}" for a, b in mapping.items())))
+                     ", ".join(f"{code_text(a)}->{code_text(b)}" for a, b in mapping.items())
+                     + ("; user-missing by to_missing: " + ", ".join(map(code_text, declared))
+                        if declared else "")))
         source = scales.get(column)
         rows.append((column, wave.label, "value labels harmonised",
                      f"value labels of wave {source[0]}" if source
@@ -144,29 +156,111 @@ def _recoded(wave: WaveData, manifest: Path, scales: dict, rows: list) -> WaveDa
     return replace(wave, frame=frame, meta=meta, recode={})
 
 
-def _parse_recode(table, codes: pd.Series, wave: WaveData, manifest: Path, column: str) -> dict:
+def _parse_recode(table, codes: pd.Series, wave: WaveData, manifest: Path, column: str,
+                  scale=None) -> tuple[dict, list]:
+    """``{"old": new}`` as codes of the column's type, checked against the wave.
+
+    Every old code appears once (``"1"`` and ``"01"`` are one code); every new
+    code is finite, whole when the item is coded (it has value labels), a
+    code of the harmonised scale when there is one (labelled, or between its
+    labelled answers), and never a
+    user-missing code (of this wave or of the harmonised scale, or a code
+    labelled like "Don't know") unless the old code is a non-answer too
+    (declared, or labelled like one: ``"9" = 98`` for two "Don't know"s) or
+    the manifest says so: ``"1" = { code = 98, to_missing = true }`` (which
+    also declares the new code user-missing in this wave).
+
+    Returns
+    -------
+    (mapping, codes declared missing by ``to_missing``)
+    """
     numeric = pd.api.types.is_numeric_dtype(codes)
     key = f"waves.recode.{column} of wave {wave.label}"
-    mapping = {}
+    spec = wave.meta.missing.get(column, MissingSpec())
+    labels = {**wave.meta.value_labels.get(column, {}), **(scale[1] if scale else {})}
+    coded = bool(labels)
+    mapping, spelt, declared = {}, {}, []
+
+    def fault(message: str, found: str, hint: str, expected: str | None = None):
+        return ManifestError(
+            f"[{key}] {message}", file=manifest, column=column, found=found, hint=hint,
+            expected=expected or ('"old code" = new code, both numbers' if numeric
+                                  else '"old text" = "new text"'))
+
     for old, new in table.items():
+        line = f"{old!r} = {new!r}"
+        to_missing = False
+        if isinstance(new, Mapping) and "code" in new:
+            to_missing, new = bool(new.get("to_missing", False)), new["code"]
         if numeric:
             try:
-                old_code = plain_code(float(old))
+                old_code = float(old)
             except ValueError:
+                old_code = math.nan
+            good_new = (isinstance(new, (int, float)) and not isinstance(new, bool)
+                        and math.isfinite(new))
+            if not math.isfinite(old_code):
                 old_code = None
-            good_new = isinstance(new, (int, float)) and not isinstance(new, bool)
+            else:
+                old_code = plain_code(old_code)
         else:
             old_code, good_new = old, isinstance(new, str)
         if old_code is None or not good_new:
-            raise ManifestError(
-                f"[{key}] maps a code that is not of the column's type", file=manifest,
-                column=column, expected=('"old code" = new code, both numbers' if numeric
-                                         else '"old text" = "new text"'),
-                found=f"{old!r} = {new!r}",
-                hint=f"{column} is {'numeric' if numeric else 'text'} in {wave.file.name}",
-            )
-        mapping[old_code] = plain_code(new)
-    return mapping
+            raise fault("maps a code that is not of the column's type", line,
+                        f"{column} is {'numeric' if numeric else 'text'} in {wave.file.name}; "
+                        "codes are finite numbers (no nan, inf, true or false)")
+        if old_code in mapping:
+            raise fault("maps one code twice", f'"{spelt[old_code]}" and "{old}" are both code '
+                        f"{code_text(old_code)}", "keep one line per old code",
+                        expected="each old code once")
+        new_code = plain_code(new)
+        if numeric and coded and not float(new).is_integer():
+            raise fault("maps onto a code that is not a whole number", line,
+                        f"{column} is a coded item (it has value labels): its codes are whole "
+                        "numbers", expected="a whole-number code")
+        if numeric and not to_missing and _is_missing(new_code, spec, scale, labels) \
+                and not _is_missing(old_code, spec, None,
+                                    wave.meta.value_labels.get(column, {})):
+            raise fault(
+                "maps an answer onto a user-missing code", line,
+                f"code {code_text(new_code)} is a non-answer (user-missing or labelled like "
+                f"one), so the answers recoded to it would leave every base; if that is meant, "
+                f'write "{old}" = {{ code = {code_text(new_code)}, to_missing = true }}',
+                expected="an answer code of the harmonised scale")
+        if numeric and not to_missing and not _on_scale(new_code, scale):
+            raise fault(
+                f"maps onto a code the harmonised scale (wave {scale[0]}) does not have", line,
+                f"recode onto one of the codes wave {scale[0]} labels: "
+                + ", ".join(f"{code_text(c)} {v!r}" for c, v in list(scale[1].items())[:8]),
+                expected="a labelled code of the harmonised scale, or one between its "
+                         "lowest and highest labelled answers")
+        mapping[old_code], spelt[old_code] = new_code, old
+        if to_missing and new_code not in declared:
+            declared.append(new_code)
+    return mapping, declared
+
+
+def _on_scale(code, scale) -> bool:
+    """True when the harmonised scale (if any, with labels) has ``code``: labelled,
+    or between its lowest and highest labelled answers (a 0-10 item labelled at
+    its ends has every code between)."""
+    if scale is None or not scale[1]:
+        return True
+    _, labels, missing = scale
+    if code in labels or code in missing:
+        return True
+    answers = [c for c, label in labels.items() if isinstance(c, (int, float))
+               and c not in missing and not looks_like_non_answer(label)]
+    return bool(answers) and min(answers) <= code <= max(answers)
+
+
+def _is_missing(code, spec: MissingSpec, scale, labels: Mapping) -> bool:
+    """True when ``code`` is user-missing here or in the harmonised scale, or is
+    labelled like a non-answer."""
+    if code in spec or (scale is not None and code in scale[2]):
+        return True
+    label = labels.get(code)
+    return bool(label) and looks_like_non_answer(label)
 
 
 def _check_covered(codes: pd.Series, mapping: dict, meta: Metadata, wave: WaveData,

@@ -23,11 +23,16 @@ The manifest (``data/tracker/waves.toml`` is an example)::
                        when the wave cannot be compared with the one before
     [waves.design]     fields overriding [design] for this wave
     [waves.rename]     name in this wave's file = "harmonised name"
-    [waves.recode.X]   "old code" = new code, for harmonised column X (after renames)
+    [waves.recode.X]   "old code" = new code, for harmonised column X (after renames);
+                       "old code" = { code = 98, to_missing = true } to recode answers
+                       onto a user-missing code on purpose
     [waves.missing]    [missing] declarations for this wave only
     [waves.changed_questions]  question = "why it cannot be compared with the wave before"
 
-Any other key is a ManifestError naming the manifest and the key.
+Any other key is a ManifestError naming the manifest and the key, and so is
+a value of the wrong type: a threshold of ``true`` or ``"50"``, a recode to
+``nan``, ``inf`` or ``true``, a design ``rho`` in quotes; two waves reading
+the same file (or identical copies of it) are refused.
 
 Examples
 --------
@@ -40,7 +45,10 @@ Examples
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
+import hashlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,7 +145,8 @@ def parse_manifest(path) -> Manifest:
     try:
         rule = SmallBaseRule(**small)
     except ManifestError as error:
-        raise source.fault(f"[small_base]: {error.message}", found=error.found,
+        raise source.fault(f"[small_base]: {error.message}", key=error.column,
+                           expected=error.expected, found=error.found,
                            hint=error.hint) from None
     shared = tracker.get("shared_respondents", False)
     if not isinstance(shared, bool):
@@ -153,6 +162,7 @@ def parse_manifest(path) -> Manifest:
     entries = tuple(_wave(source, i, w, default_design) for i, w in enumerate(waves, start=1))
     source.unique([e.label for e in entries], key="label", things="waves", each="wave")
     _check_order(source, entries)
+    _check_files_once(source, entries)
     return Manifest(path=path, waves=entries, name=source.text(tracker, "name", where="[tracker]"),
                     description=source.text(tracker, "description", where="[tracker]"),
                     shared_respondents=shared, small_base=rule,
@@ -187,6 +197,14 @@ def _wave(source: Source, number: int, table, default_design: dict) -> WaveEntry
                            found=f"{fieldwork[0]} to {fieldwork[1]}",
                            hint="swap or correct the fieldwork dates")
     encoding = source.text(table, "encoding", where=where)
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise source.fault(f"{where}: unknown text encoding", key="encoding",
+                               expected="an encoding such as utf-8, cp1252 or latin-1",
+                               found=repr(encoding),
+                               hint="name the encoding the file was written in") from None
     rename = source.table(table, "rename", where=where)
     for old, new in rename.items():
         if not isinstance(new, str) or not new:
@@ -203,6 +221,8 @@ def _wave(source: Source, number: int, table, default_design: dict) -> WaveEntry
             raise source.fault(f"{where} [waves.recode.{column}] must be a table of codes",
                                key=column, expected='"old code" = new code',
                                found=repr(mapping)[:40], hint="list one old code = new code a line")
+        for old, new in mapping.items():
+            _check_recode_value(source, f"{where} [waves.recode.{column}]", column, old, new)
     design = _design(source, {**default_design, **source.table(table, "design", where=where)},
                      where)
     return WaveEntry(label=label, file=file, design=design, fieldwork=fieldwork,
@@ -251,9 +271,84 @@ def _changed(source: Source, table: dict, where: str) -> dict[str, str]:
     return changed
 
 
+def _check_recode_value(source: Source, where: str, column: str, old: str, new) -> None:
+    """One ``"old" = new`` line of a recode, before any data is seen: the new code
+    is a finite number, text, or ``{ code = 98, to_missing = true }``."""
+    line = f'"{old}" = {new!r}'
+    if isinstance(new, dict):
+        if set(new) - {"code", "to_missing"} or "code" not in new:
+            decimal = all(k.isdigit() for k in new)
+            problem = "a decimal code must be quoted" if decimal else "a new code must be a code"
+            raise source.fault(
+                f"{where}: {problem}",
+                key=column, expected='"1.5" = 2  or  "1" = { code = 98, to_missing = true }',
+                found=line, hint=('TOML reads 1.5 = 2 as the dotted key 1 -> 5: write "1.5" = 2'
+                                  if decimal else "give the new code as a number or text"))
+        if not isinstance(new.get("to_missing", False), bool):
+            raise source.fault(f"{where}: to_missing must be true or false", key=column,
+                               expected="to_missing = true", found=line,
+                               hint="write true without quotes")
+        new = new["code"]
+    if isinstance(new, bool) or not isinstance(new, (int, float, str)) \
+            or (isinstance(new, float) and not math.isfinite(new)):
+        raise source.fault(f"{where}: the new code must be a finite number or text", key=column,
+                           expected='"old code" = new code (e.g. "1" = 2)', found=line,
+                           hint="write the harmonised code as a number (no nan, inf, true or "
+                                "false)")
+
+
+def _check_files_once(source: Source, entries: tuple[WaveEntry, ...]) -> None:
+    """Two waves reading one file (or two copies of it) would count its respondents twice."""
+    seen: list = []
+    for entry in entries:
+        identity = entry.file.resolve()
+        for other, other_identity in seen:
+            same = identity == other_identity or (
+                identity.stat().st_size == other_identity.stat().st_size
+                and _digest(identity) == _digest(other_identity))
+            if same:
+                raise source.fault(
+                    f"waves {other.label!r} and {entry.label!r} read the same data file",
+                    key="file", expected="a different file for every wave",
+                    found=f"{other.file.name} and {entry.file.name}"
+                          + ("" if identity == other_identity else " hold identical bytes"),
+                    hint="point each [[waves]] file at its own wave's data")
+        seen.append((entry, identity))
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(8 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+#: Types of the design fields that Design/ReplicateDesign would coerce or
+#: compare without checking (column names, lonely_psu, nest and method they check).
+_DESIGN_TYPES = {"mse": "bool", "rho": "number", "scale": "number", "rscales": "numbers"}
+
+
 def _design(source: Source, fields: dict, where: str) -> AnyDesign:
     replicate = "replicate_weights" in fields
     source.check_keys(fields, _REPLICATE if replicate else _TAYLOR, where=f"{where} [design]")
+    for key, value in fields.items():
+        kind = _DESIGN_TYPES.get(key)
+        if kind is None:
+            continue
+        number = isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and math.isfinite(value)
+        fine = {"bool": isinstance(value, bool), "number": number,
+                "numbers": isinstance(value, list) and all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                    for v in value)}[kind]
+        if not fine:
+            example = {"bool": f"{key} = true", "number": f"{key} = 0.5",
+                       "numbers": f"{key} = [0.5, 0.5]"}[kind]
+            raise source.fault(f"{where} [design]: {key} has the wrong type", key=key,
+                               expected=example, found=repr(value)[:60],
+                               hint="no quotes around true/false and numbers; quotes around "
+                                    "column names")
     if "weight" not in fields:
         raise source.fault(f"{where}: the design has no weight", key="weight",
                            expected='weight = "column" in [design] or [waves.design]',
@@ -261,7 +356,11 @@ def _design(source: Source, fields: dict, where: str) -> AnyDesign:
     try:
         return ReplicateDesign(**fields) if replicate else Design(**fields)
     except DesignError as error:
-        raise source.fault(f"{where} [design]: {error.message}", key=error.column,
+        # Design names the field in its message ("design field 'strata' ...",
+        # "unknown lonely_psu option"): name it as the key too
+        key = error.column or next((k for k in sorted(fields, key=len, reverse=True)
+                                    if k in error.message), None)
+        raise source.fault(f"{where} [design]: {error.message}", key=key,
                            expected=error.expected, found=error.found, hint=error.hint) from None
 
 

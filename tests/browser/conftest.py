@@ -1,12 +1,16 @@
-"""Fixtures of the browser tests: a real Voila server and headless Chromium.
+"""Fixtures of the browser tests: real Voila servers and headless Chromium.
 
-The server runs the project's dashboards as served to managers: from the
+A server runs the project's dashboards as served to managers: from the
 ``dashboards/`` folder (so Voila reads ``dashboards/voila.json``), on a free
-localhost port, on the example tracker's waves through a manifest with a
-stricter small-base rule (see ``fixtures.py``), so that suppression shows.
-The cube is built (and cached) before the server starts, as ``make serve``
-should do, so each page load measures the dashboard, not the estimation.  Chromium is the system's (``/usr/bin/chromium``);
-no browser is ever downloaded.  Screenshots go to ``tests/artifacts/``.
+localhost port, for one manifest (``$SURVEYTOOLS_MANIFEST``).  ``voila_url``
+serves the example tracker's waves through a manifest with a stricter
+small-base rule (see ``fixtures.py``), so that suppression shows;
+``scaffolded_voila_url`` serves a tracker that is not the example's,
+scaffolded by ``surveytools init`` (``fixtures.write_scaffolded_tracker``).
+Each cube is built (and cached) before its server starts, as ``make serve``
+should do, so each page load measures the dashboard, not the estimation.
+Chromium is the system's (``/usr/bin/chromium``); no browser is ever
+downloaded.  Screenshots go to ``tests/artifacts/``.
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from .fixtures import write_strict_tracker
+from .fixtures import write_scaffolded_tracker, write_strict_tracker
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = ROOT / "dashboards"
@@ -91,17 +96,39 @@ def strict_manifest(tmp_path_factory) -> Path:
     return manifest
 
 
-@pytest.fixture(scope="session")
-def voila_url(artifacts, strict_manifest):
+@contextmanager
+def serving(manifest: Path, log: Path):
+    """A Voila server on ``manifest`` while the block runs; yields its base URL."""
     port = free_port()
-    log = artifacts / "voila.log"
-    proc = start_voila(port, log, strict_manifest)
+    proc = start_voila(port, log, manifest)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url + "/", proc, log)
         yield url
     finally:
         stop(proc)
+
+
+@pytest.fixture(scope="session")
+def voila_url(artifacts, strict_manifest):
+    with serving(strict_manifest, artifacts / "voila.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def scaffolded_manifest(tmp_path_factory) -> Path:
+    """The scaffolded two-wave tracker, with bases under 200 suppressed (every region)."""
+    from surveytools.indicators.store import warm
+
+    manifest = write_scaffolded_tracker(tmp_path_factory.mktemp("scaffolded"), suppress_below=200)
+    warm(manifest)
+    return manifest
+
+
+@pytest.fixture(scope="module")
+def scaffolded_voila_url(artifacts, scaffolded_manifest):
+    with serving(scaffolded_manifest, artifacts / "voila_scaffolded.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,19 @@
-"""A copy of the example tracker's manifest with a stricter small-base rule.
+"""Trackers the dashboard tests run on.
 
-The example waves have no group under 50 respondents, so at the default rule
-nothing is suppressed.  To see suppression in charts, tables, downloads and
-exports, the tests use the same wave files through a manifest that suppresses
-bases under 100 and flags bases under 200 (ethnic groups, Wales, Northern
-Ireland and some regions fall below).  Optionally the catalogue and the
-breakdowns are cut to a few entries, so that the cube is quick to build.
+:func:`write_strict_tracker`: a copy of the example tracker's manifest with a
+stricter small-base rule.  The example waves have no group under 50
+respondents, so at the default rule nothing is suppressed.  To see
+suppression in charts, tables, downloads and exports, the tests use the same
+wave files through a manifest that suppresses bases under 100 and flags bases
+under 200 (ethnic groups, Wales, Northern Ireland and some regions fall
+below).  Optionally the catalogue and the breakdowns are cut to a few
+entries, so that the cube is quick to build.
+
+:func:`write_scaffolded_tracker`: a tracker that is not the example's, as a
+user would make it: two BSA-style waves (``tests/fixtures/realworld.py``,
+``two_surveys``: a mode change makes 2023 a series break, one question is
+reworded, one is asked in 2023 only) scaffolded by ``surveytools init``.  Its
+catalogue has none of the example's topics.
 """
 
 from __future__ import annotations
@@ -50,3 +58,27 @@ def write_strict_tracker(folder: Path, *, indicators=None, breakdowns=None) -> P
     (folder / "indicators.toml").write_text(catalogue, encoding="utf-8")
     (folder / "breakdowns.toml").write_text(groups, encoding="utf-8")
     return folder / "waves.toml"
+
+
+def write_scaffolded_tracker(folder: Path, *, suppress_below: int | None = None) -> Path:
+    """Write the two-wave fixture files into ``folder/in`` and scaffold a tracker from them
+    into ``folder/tracker``; return its manifest.
+
+    ``suppress_below`` (with ``flag_below`` twice that) replaces the scaffold's small-base
+    rule: at 200 every group of the region breakdown, and telephone respondents, are
+    suppressed.
+    """
+    from fixtures import realworld
+
+    from surveytools.scaffold import scaffold
+
+    paths, _ = realworld.two_surveys(folder / "in")
+    scaffold(list(paths), folder / "tracker")
+    manifest = folder / "tracker" / "waves.toml"
+    if suppress_below is not None:
+        text = manifest.read_text(encoding="utf-8")
+        text = re.sub(r"^suppress_below = \d+", f"suppress_below = {suppress_below}", text, flags=re.M)
+        text = re.sub(r"^flag_below = \d+", f"flag_below = {2 * suppress_below}", text, flags=re.M)
+        assert f"suppress_below = {suppress_below}" in text
+        manifest.write_text(text, encoding="utf-8")
+    return manifest

@@ -83,3 +83,49 @@ def assert_clean(page: Page) -> None:
     content = page.content()
     for text in ERROR_TEXT + SOURCE_TEXT:
         assert text not in content, f"{text!r} is on the page"
+
+
+# -- views that may have nothing to show ---------------------------------------------------
+def chart_message(page: Page) -> str | None:
+    """The sentence a chart shows instead of a chart (None when it draws one)."""
+    return page.evaluate(
+        """() => { const el = document.querySelector('.js-plotly-plot');
+               const a = ((el.layout && el.layout.annotations) || [])
+                   .find(a => a.name === 'nothing to show');
+               return a ? a.text.replaceAll('<br>', ' ') : null; }""")
+
+
+def open_view(page: Page, url: str) -> None:
+    """Load a dashboard and wait until its chart, or the sentence saying why there is none,
+    is drawn (a view with nothing to show has no table)."""
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_selector(f"{CHART} .main-svg", state="visible")
+    page.wait_for_selector("a.st-link", state="attached")
+
+
+def view_link(page: Page) -> str:
+    return page.get_attribute("a.st-link", "href")
+
+
+def change_view(page: Page, action) -> None:
+    """Run ``action`` (a control change) and wait until the page shows the new view: its
+    link names it, and the chart has traces or says why it has none."""
+    before = view_link(page)
+    action()
+    page.wait_for_function(
+        """(before) => { const a = document.querySelector('a.st-link');
+             const el = document.querySelector('.js-plotly-plot');
+             if (!a || a.getAttribute('href') === before || !el || !el.layout) return false;
+             const said = (el.layout.annotations || []).some(x => x.name === 'nothing to show');
+             return (el.data && el.data.length > 0) !== said; }""", arg=before)
+
+
+def assert_chart_or_reason(page: Page) -> str | None:
+    """The chart is visible and either draws something or says why not; returns the reason."""
+    assert page.locator(f"{CHART} .main-svg").first.is_visible()
+    reason = chart_message(page)
+    if reason is None:
+        assert page.evaluate("() => document.querySelector('.js-plotly-plot').data.length") > 0
+    else:
+        assert reason.endswith(".") and len(reason) > 30, reason
+    return reason

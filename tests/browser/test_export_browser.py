@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def site(strict_manifest, tmp_path_factory):
-    return export_site(strict_manifest, tmp_path_factory.mktemp("site")).parent
+    return export_site(strict_manifest, tmp_path_factory.mktemp("site")).index.parent
 
 
 def open_file(page, path):
