@@ -67,6 +67,8 @@ _LAZY = {
     "read_release": "indicators.release",
     "reproduce_release": "indicators.release",
     "summarise_release": "indicators.release",
+    # scaffolding a tracker from its files (surveytools init)
+    "scaffold_tracker": "scaffold",
     # presentation
     "trend_chart": "presentation.plots",
     "group_chart": "presentation.plots",

@@ -38,7 +38,7 @@ from .indicators.store import ALLOW_UNDECLARED_ENV
 from .presentation.export import export_site
 from .presentation.serve import serve
 from .presentation.tables import FORMATS, write_tables
-from .scaffold import print_summary, scaffold
+from .scaffold import print_summary, scaffold_tracker
 
 EXIT_BAD_INPUT = 2
 
@@ -139,7 +139,7 @@ def _check_manifest(path: str) -> Path:
 
 
 def _init(args) -> None:
-    print_summary(scaffold(args.files, Path(args.out), dry_run=args.dry_run, force=args.force))
+    print_summary(scaffold_tracker(args.files, Path(args.out), dry_run=args.dry_run, force=args.force))
 
 
 def _tables(args) -> None:

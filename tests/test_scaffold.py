@@ -26,7 +26,7 @@ import pytest
 import surveytools as st
 from surveytools.core.errors import ManifestError
 from surveytools.indicators.catalogue_file import load_breakdowns, load_indicators
-from surveytools.scaffold import Scaffold, print_summary, scaffold, summary
+from surveytools.scaffold import Scaffold, print_summary, scaffold_tracker, summary
 from surveytools.scaffold.demographics import age_range, kind_of
 from surveytools.scaffold.scales import classify, polarity
 from surveytools.waves.manifest import parse_manifest
@@ -181,7 +181,7 @@ def bsa(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def bsa_found(bsa, tmp_path_factory) -> Scaffold:
-    return scaffold([bsa], tmp_path_factory.mktemp("out") / "tracker")
+    return scaffold_tracker([bsa], tmp_path_factory.mktemp("out") / "tracker")
 
 
 def load_tracker(found: Scaffold):
@@ -363,8 +363,8 @@ def test_written_manifest_loads(bsa_found):
 
 
 def test_output_is_deterministic(bsa, tmp_path, bsa_found):
-    first = scaffold([bsa], tmp_path / "a")
-    second = scaffold([bsa], tmp_path / "b")
+    first = scaffold_tracker([bsa], tmp_path / "a")
+    second = scaffold_tracker([bsa], tmp_path / "b")
     for name in first.files:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert first.files["indicators.toml"] == bsa_found.files["indicators.toml"]
@@ -372,7 +372,7 @@ def test_output_is_deterministic(bsa, tmp_path, bsa_found):
 
 
 def test_dry_run_writes_nothing(bsa, tmp_path, capsys):
-    found = scaffold([bsa], tmp_path / "dry", dry_run=True)
+    found = scaffold_tracker([bsa], tmp_path / "dry", dry_run=True)
     assert not (tmp_path / "dry").exists()
     assert found.written == () and set(found.files) == {"waves.toml", "indicators.toml",
                                                          "breakdowns.toml", "README.md"}
@@ -387,20 +387,20 @@ def test_existing_files_need_force(bsa, tmp_path):
     out.mkdir()
     (out / "waves.toml").write_text("# mine\n")
     with pytest.raises(ManifestError) as error:
-        scaffold([bsa], out)
+        scaffold_tracker([bsa], out)
     assert "waves.toml" in str(error.value) and "--force" in str(error.value)
     assert (out / "waves.toml").read_text() == "# mine\n"
     assert not (out / "indicators.toml").exists()
-    dry = scaffold([bsa], out, dry_run=True)                # a dry run only reports it
+    dry = scaffold_tracker([bsa], out, dry_run=True)                # a dry run only reports it
     assert dry.existing == ("waves.toml",) and "--force" in summary(dry)
-    found = scaffold([bsa], out, force=True)
+    found = scaffold_tracker([bsa], out, force=True)
     assert (out / "waves.toml").read_text() == found.files["waves.toml"]
 
 
 # -- other files ------------------------------------------------------------------------
 def test_sentinel_shared_by_many_items_is_declared_once(tmp_path):
     path = write_sentinels(tmp_path / "panel2024.sav")
-    found = scaffold([path], tmp_path / "out")
+    found = scaffold_tracker([path], tmp_path / "out")
     assert [s.code for s in found.missing.values] == [9999]
     assert [i.split(" ")[0] for i in found.missing.values[0].items] == ["q1", "q2", "q3", "q4"]
     manifest = tomllib.loads(found.files["waves.toml"])
@@ -422,7 +422,7 @@ def test_two_waves_with_a_renamed_question(tmp_path):
     old = write_wave(tmp_path / "tracker_2022.sav", 2022, trust_name="gov_trust", seed=3)
     new = write_wave(tmp_path / "tracker_2023.sav", 2023, trust_name="trust_govt", seed=4)
     out = tmp_path / "out"
-    found = scaffold([new, old], out)                      # given out of order
+    found = scaffold_tracker([new, old], out)                      # given out of order
     assert [w.label for w in found.waves] == ["2022", "2023"]
     assert found.renames == {"2022": {"gov_trust": "trust_govt"}}
     text = found.files["waves.toml"]
@@ -447,7 +447,7 @@ def test_renumbered_codes_are_recoded_and_changed_answers_split(tmp_path):
                      benefits={1: "Risks outweigh benefits", 2: "Benefits outweigh risks"}, yes=2)
     new = write_wave(tmp_path / "w2023.sav", 2023, trust_name="trust_govt", seed=4, dk=98)
     out = tmp_path / "out"
-    found = scaffold([old, new], out)
+    found = scaffold_tracker([old, new], out)
     (wave, _) = found.waves
     assert [(r.column, dict(r.mapping)) for r in wave.recodes] == [
         ("aware", {2: 1, 1: 2, 9: 98})]
@@ -476,7 +476,7 @@ def test_psu_ids_that_repeat_across_strata_need_nest(tmp_path):
                           "q": rng.choice([1.0, 2.0], 400)})
     path = tmp_path / "nested.sav"
     pyreadstat.write_sav(frame, path, variable_value_labels={"q": {1: "Yes", 2: "No"}})
-    found = scaffold([path], tmp_path / "out", dry_run=True)
+    found = scaffold_tracker([path], tmp_path / "out", dry_run=True)
     assert found.design.nest
     assert re.search(r"^nest = true  # PSU ids repeat across strata \(4 ids, e\.g\. psu = 1 in 10 "
                      r"strata\), so the same id in two strata is two PSUs$",
@@ -495,7 +495,7 @@ def test_unsure_weight_is_marked_and_candidates_listed(tmp_path):
                                                      "final_wt": "Final weight",
                                                      "area": "Interview cluster"},
                          variable_value_labels={"q": {1: "Yes", 2: "No"}})
-    found = scaffold([path], tmp_path / "out", dry_run=True)
+    found = scaffold_tracker([path], tmp_path / "out", dry_run=True)
     assert found.weight.column == "final_wt"
     text = found.files["waves.toml"]
     assert re.search(r'^# weight = "design_wt"  # another candidate: ', text, re.M)
@@ -521,7 +521,7 @@ def test_scaffolding_580_variables_is_fast(tmp_path):
     pyreadstat.write_sav(pd.DataFrame(columns), path, column_labels=labels,
                          variable_value_labels=value_labels)
     start = time.perf_counter()
-    found = scaffold([path], tmp_path / "out", dry_run=True)
+    found = scaffold_tracker([path], tmp_path / "out", dry_run=True)
     elapsed = time.perf_counter() - start
     assert elapsed < 10, f"{elapsed:.1f} s"
     assert len(found.indicators) == 578 * 3 and len(found.missing.variables) == 578
@@ -540,7 +540,7 @@ def test_awkward_names_and_labels_stay_valid_toml(tmp_path):
     pyreadstat.write_sav(frame, path, column_labels=labels,
                          variable_value_labels={"Q1.a": answers, "Q1.b": answers,
                                                 "sex": {1: 'Male "M"', 2: "Female"}})
-    found = scaffold([path], tmp_path / "out")
+    found = scaffold_tracker([path], tmp_path / "out")
     manifest = tomllib.loads(found.files["waves.toml"])
     assert manifest["missing"]["variables"] == {"Q1.a": [8], "Q1.b": [8]}
     entries = tomllib.loads(found.files["indicators.toml"])["indicator"]
@@ -553,7 +553,7 @@ def test_no_demographics_says_so(tmp_path):
     frame = pd.DataFrame({"wt": np.linspace(0.5, 1.5, 100), "q": np.tile([1.0, 2.0], 50)})
     path = tmp_path / "bare.sav"
     pyreadstat.write_sav(frame, path, variable_value_labels={"q": {1: "Yes", 2: "No"}})
-    found = scaffold([path], tmp_path / "out", dry_run=True)
+    found = scaffold_tracker([path], tmp_path / "out", dry_run=True)
     assert found.breakdowns == ()
     assert "No demographic variable with value labels was found" in " ".join(
         found.files["breakdowns.toml"].split())
@@ -562,13 +562,13 @@ def test_no_demographics_says_so(tmp_path):
 
 def test_no_files_is_an_error(tmp_path):
     with pytest.raises(ManifestError, match="no files"):
-        scaffold([], tmp_path)
+        scaffold_tracker([], tmp_path)
 
 
 def test_the_example_tracker_scaffolds_loads_and_checks(tmp_path):
     folder = Path(__file__).resolve().parents[1] / "data" / "tracker"
     files = [folder / "wave2024.csv", *sorted(folder.glob("wave20*.sav"))]   # CSV + codebook too
-    found = scaffold(files, tmp_path / "out")
+    found = scaffold_tracker(files, tmp_path / "out")
     assert [w.label for w in found.waves] == ["2021", "2022", "2023", "2024"]
     assert found.weight.column == "weight" and found.shared_design
     assert found.renames["2021"]["trust_government"] == "trust_govt"
@@ -580,7 +580,7 @@ def test_the_example_tracker_scaffolds_loads_and_checks(tmp_path):
     spec = parse_manifest(tmp_path / "out" / "waves.toml")
     assert spec.waves[-1].file.resolve() == (folder / "wave2024.csv").resolve()
     check_tracker(found, load_tracker(found))
-    again = scaffold(list(reversed(files)), tmp_path / "again", dry_run=True)
+    again = scaffold_tracker(list(reversed(files)), tmp_path / "again", dry_run=True)
     assert again.files["indicators.toml"] == found.files["indicators.toml"]
     assert again.files["breakdowns.toml"] == found.files["breakdowns.toml"]
 
@@ -617,7 +617,7 @@ def check_against_file(found: Scaffold, path: Path) -> None:
 def test_realworld_bsa_style(tmp_path):
     path, truth = realworld.bsa_style(tmp_path / "in")
     start = time.perf_counter()
-    found = scaffold([path], tmp_path / "out")
+    found = scaffold_tracker([path], tmp_path / "out")
     assert time.perf_counter() - start < 10
     want = truth["scaffold"]
     design = found.design
@@ -644,7 +644,7 @@ def test_realworld_bsa_style(tmp_path):
 @needs_realworld
 def test_realworld_election_style(tmp_path):
     path, truth = realworld.election_style(tmp_path / "in")
-    found = scaffold([path], tmp_path / "out")
+    found = scaffold_tracker([path], tmp_path / "out")
     want = truth["scaffold"]
     assert found.weight.column == want["weight"]
     assert found.design.strata.column is None and found.design.psu.column is None
@@ -669,7 +669,7 @@ def test_realworld_election_style(tmp_path):
 @needs_realworld
 def test_realworld_pspp_written(tmp_path):
     path, truth = realworld.pspp_written(tmp_path / "in")   # skips without pspp
-    found = scaffold([path], tmp_path / "out")
+    found = scaffold_tracker([path], tmp_path / "out")
     want = truth["scaffold"]
     assert (found.design.weight.column, found.design.strata.column, found.design.psu.column,
             found.design.nest) == (want["weight"], want["strata"], want["psu"], False)
@@ -686,7 +686,7 @@ def test_realworld_pspp_written(tmp_path):
 @needs_realworld
 def test_realworld_two_surveys_break_the_series(tmp_path):
     (old, new), truth = realworld.two_surveys(tmp_path / "in")
-    found = scaffold([new, old], tmp_path / "out")
+    found = scaffold_tracker([new, old], tmp_path / "out")
     want = truth["scaffold"]
     assert [w.label for w in found.waves] == truth["waves"]
     breaks = {w.label: w.series_break is None for w in found.waves if w.label != "2019"}

@@ -1,6 +1,6 @@
 """Scaffold a tracker from its files: ``surveytools init FILE [FILE ...] --out DIR``.
 
-:func:`scaffold` reads the files' metadata (and only the data it must
+:func:`scaffold_tracker` reads the files' metadata (and only the data it must
 inspect) and writes ``waves.toml``, ``indicators.toml``, ``breakdowns.toml``
 and a short ``README.md``, every choice commented with its evidence;
 :func:`print_summary` prints what it found (the ``--dry-run`` output).
@@ -24,7 +24,7 @@ module                 owns
 """
 
 from .model import Scaffold
-from .run import print_summary, scaffold
+from .run import print_summary, scaffold_tracker
 from .write import summary
 
-__all__ = ["scaffold", "print_summary", "summary", "Scaffold"]
+__all__ = ["scaffold_tracker", "print_summary", "summary", "Scaffold"]

@@ -47,7 +47,7 @@ from .scales import classify, why_not
 from .write import summary, texts
 
 
-def scaffold(files, out_dir, *, dry_run: bool = False, force: bool = False) -> Scaffold:
+def scaffold_tracker(files, out_dir, *, dry_run: bool = False, force: bool = False) -> Scaffold:
     """Scaffold ``waves.toml``, ``indicators.toml``, ``breakdowns.toml`` and ``README.md``.
 
     Parameters
@@ -76,7 +76,7 @@ def scaffold(files, out_dir, *, dry_run: bool = False, force: bool = False) -> S
 
     Examples
     --------
-    >>> found = scaffold(["data/tracker/wave2023.sav"], "/tmp/unused", dry_run=True)
+    >>> found = scaffold_tracker(["data/tracker/wave2023.sav"], "/tmp/unused", dry_run=True)
     >>> found.weight.column, found.written
     ('weight', ())
     """
@@ -118,7 +118,7 @@ def scaffold(files, out_dir, *, dry_run: bool = False, force: bool = False) -> S
 
 
 def print_summary(found: Scaffold, file=None) -> None:
-    """Print what :func:`scaffold` found (the ``--dry-run`` output)."""
+    """Print what :func:`scaffold_tracker` found (the ``--dry-run`` output)."""
     print(summary(found), file=file or sys.stdout)
 
 

@@ -70,10 +70,10 @@ def write_scaffolded_tracker(folder: Path, *, suppress_below: int | None = None)
     """
     from fixtures import realworld
 
-    from surveytools.scaffold import scaffold
+    from surveytools.scaffold import scaffold_tracker
 
     paths, _ = realworld.two_surveys(folder / "in")
-    scaffold(list(paths), folder / "tracker")
+    scaffold_tracker(list(paths), folder / "tracker")
     manifest = folder / "tracker" / "waves.toml"
     if suppress_below is not None:
         text = manifest.read_text(encoding="utf-8")
