@@ -83,11 +83,18 @@ class Sample:
         (rows of :func:`surveytools.core.nonanswers.audit`), computed once."""
         cache = self.__dict__.setdefault("_non_answers", {})
         if column not in cache:
-            codes, levels = self.codes(column)
-            counts = pd.Series(np.bincount(codes[codes >= 0], minlength=len(levels)), index=levels)
             values = self.data[column]
             numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-            cache[column] = tuple(suspects(column, counts, self.meta, numeric=numeric))
+            found: list = []
+            if numeric or self.meta.value_labels.get(column):
+                codes, levels = self.codes(column)
+                # screen the few distinct values first; count rows only for a suspect
+                present = pd.Series(1, index=pd.Index(levels, dtype=object))
+                if suspects(column, present, self.meta, numeric=numeric):
+                    counts = np.bincount(codes[codes >= 0], minlength=len(levels))
+                    found = suspects(column, pd.Series(counts, index=present.index), self.meta,
+                                     numeric=numeric)
+            cache[column] = tuple(found)
         return cache[column]
 
     def warn_once(self, key) -> bool:
