@@ -50,7 +50,7 @@ def served(tmp_path_factory, manifest, artifacts):
         bv.stop_server(proc)
 
 
-def wait_for_kernels(pid: int, predicate, timeout: float = 120) -> int:
+def wait_for_kernels(pid: int, predicate, timeout: float = 300) -> int:
     deadline = time.monotonic() + timeout
     while True:
         n = bv.count_kernels(pid)
