@@ -13,6 +13,7 @@ down without failing them.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import re
@@ -192,7 +193,10 @@ def run(coro, timeout: float = 4 * WAIT):
 
         AsyncHTTPClient.configure(None, max_clients=20)
         return await asyncio.wait_for(coro, timeout)
-    return asyncio.run(bounded())
+    # In a thread of its own: Playwright's sync API (the browser tests of the same
+    # session) keeps an event loop running in the main thread.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, bounded()).result()
 
 
 async def _viewer(base: str, dashboard: str = "trust", query: str = "") -> bv.Viewer:
@@ -469,7 +473,7 @@ def test_a_preheated_kernel_serves_a_deep_link_and_the_pool_refills(pooled):
     assert "age" in chosen.lower(), "the pre-heated kernel got the page's query string"
     assert leaks == []
     assert "Using pre-heated kernel" in pooled.log.read_text()
-    assert pooled.wait_for_kernels(lambda n: n == pooled.pool) == pooled.pool
+    assert pooled.wait_for_kernels(lambda n: n == pooled.pool, START_TIMEOUT) == pooled.pool
 
 
 @pytest.mark.slow
