@@ -459,24 +459,6 @@ def pooled(tmp_path_factory, manifest):
 
 
 @pytest.mark.slow
-def test_a_preheated_kernel_serves_a_deep_link_and_the_pool_refills(pooled):
-    async def visit():
-        viewer = await _viewer(pooled.base, "trust", query="breakdown=age")
-        breakdown = viewer.states[viewer.controls["breakdown"]]["state"]
-        labels = breakdown["_options_labels"]
-        chosen = labels[breakdown["index"]]
-        idle, _ = await viewer.change("breakdown", 0, timeout=WAIT)
-        await viewer.leave()
-        return chosen, viewer.leaks
-
-    chosen, leaks = run(visit())
-    assert "age" in chosen.lower(), "the pre-heated kernel got the page's query string"
-    assert leaks == []
-    assert "Using pre-heated kernel" in pooled.log.read_text()
-    assert pooled.wait_for_kernels(lambda n: n == pooled.pool, START_TIMEOUT) == pooled.pool
-
-
-@pytest.mark.slow
 def test_a_burst_beyond_the_pool_is_served_at_once_not_queued(pooled):
     async def burst():
         viewers = await asyncio.gather(*(_viewer(pooled.base, "overview") for _ in range(3)))
