@@ -38,9 +38,7 @@ import struct
 from pathlib import Path
 
 from ..core.errors import FileFormatError
-
-HINT = ("copy or export the file again (compare its size or checksum with the original); "
-        "if it opens in Stata, save it again from there")
+from .faults import corrupt
 
 __all__ = ["check_dta"]
 
@@ -76,9 +74,8 @@ class _Walker:
 
     def fail(self, detail: str, *, at: int, expected: str, found, column: str | None = None
              ) -> FileFormatError:
-        return FileFormatError(f"the Stata file is corrupt or truncated: {detail}",
-                               file=self.path, column=column, expected=expected,
-                               found=f"{found} at byte {at}", hint=HINT)
+        return corrupt("Stata", self.path, detail, expected=expected, found=found, at=at,
+                       column=column)
 
     def tag(self, at: int, tag: bytes) -> int:
         if self.data[at:at + len(tag)] != tag:

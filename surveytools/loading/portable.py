@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .charset import DEFAULT, encoding_name, undecodable
-from .savcheck import NUMBER_FORMATS, TEXT_FORMATS
+from .sav.format import NUMBER_FORMATS, TEXT_FORMATS
 from ..core.errors import FileFormatError
 from ..core.meta import Metadata, MissingSpec, plain_code
 

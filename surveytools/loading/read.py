@@ -58,7 +58,8 @@ from . import cache as _cache
 from .charset import encoding_name, undecodable
 from .codebook import codebook_path, read_csv, write_codebook
 from .dtacheck import check_dta
-from .savcheck import HINT, check_sav
+from .faults import SPSS_HINT as HINT
+from .savcheck import check_sav
 from ..core.design import AnyDesign
 from ..core.errors import DataError, FileFormatError, row_number
 from ..core.files import atomic_write
