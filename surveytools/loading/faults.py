@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from ..core.errors import FileFormatError
 
-__all__ = ["SPSS_HINT", "STATA_HINT", "corrupt"]
+__all__ = ["SPSS_HINT", "STATA_HINT", "corrupt", "other_case_count"]
 
 _AGAIN = "copy or export the file again (compare its size or checksum with the original)"
 #: The fix of a damaged SPSS file (.sav, .zsav, .por).
@@ -54,3 +54,13 @@ def corrupt(kind: str, path, detail: str, *, expected: str, found, at: int | Non
     return FileFormatError(f"the {kind} file is corrupt or truncated: {detail}", file=path,
                            column=column, row=row, expected=expected, found=found,
                            hint=_HINTS[kind] if hint is None else hint)
+
+
+def other_case_count(path, *, expected: int, found: int, hint: str = SPSS_HINT
+                     ) -> FileFormatError:
+    """The error when a reader returns another number of cases than the checked
+    structure holds (a damaged file that the C reader cut short or ran past)."""
+    return FileFormatError(
+        "the file is corrupt or truncated: the reader returned another number of cases "
+        "than the file holds", file=path, expected=f"{expected} cases",
+        found=f"{found} cases", hint=hint)

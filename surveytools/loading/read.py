@@ -58,7 +58,7 @@ from . import cache as _cache
 from .charset import encoding_name, undecodable
 from .codebook import codebook_path, read_csv, write_codebook
 from .dtacheck import check_dta
-from .faults import SPSS_HINT as HINT
+from .faults import SPSS_HINT as HINT, other_case_count
 from .savcheck import check_sav
 from ..core.design import AnyDesign
 from ..core.errors import DataError, FileFormatError, row_number
@@ -314,10 +314,7 @@ def _read_pyreadstat(kind: str, path: Path, encoding: str | None):
     expected_rows = layout.rows if layout is not None else (
         observations if observations is not None else info.number_rows)
     if expected_rows is not None and expected_rows >= 0 and len(frame) != expected_rows:
-        raise FileFormatError(
-            "the file is corrupt or truncated: the reader returned another number of cases "
-            "than the file holds", file=path, expected=f"{expected_rows} cases",
-            found=f"{len(frame)} cases", hint=HINT)
+        raise other_case_count(path, expected=expected_rows, found=len(frame))
     declared = encoding or info.file_encoding
     file_encoding = declared and encoding_name(declared, file=path, strict=False)
     return _float_codes(frame), Metadata(

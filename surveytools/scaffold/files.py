@@ -1,9 +1,12 @@
 """The input files of ``surveytools init``: their metadata, wave labels and the data to inspect.
 
-This module owns reading for the scaffold.  An SPSS file is read twice with
+This module owns reading for the scaffold.  An SPSS file's structure is
+checked first (:func:`surveytools.loading.savcheck.check_sav`: a damaged file
+is a named error, never a crash of the C reader), then it is read twice with
 pyreadstat: once ``metadataonly`` (labels, user-missing codes, formats) and
 once for the numeric columns only (plus any text column that may be a
-stratum or PSU), never the long text and date columns.  Other formats go
+stratum or PSU), never the long text and date columns.  A file with parts
+the check cannot prove safe for ReadStat, and every other format, goes
 through :func:`surveytools.loading.read.load` (no cache: a scaffold leaves
 nothing behind).
 
@@ -33,7 +36,9 @@ import pandas as pd
 from ..core.errors import FileFormatError
 from ..core.meta import Metadata, MissingSpec, plain_code
 from ..core.schema import existing_file
+from ..loading.faults import SPSS_HINT, other_case_count
 from ..loading.read import file_format, load
+from ..loading.savcheck import check_sav
 
 #: SPSS (and Stata) display formats of dates and times.
 _DATE_FORMAT = re.compile(r"^(DATE|ADATE|EDATE|SDATE|JDATE|DATETIME|YMDHMS|TIME|DTIME|MTIME|WKDAY"
@@ -120,7 +125,10 @@ def read_file(path, *, text_columns: Callable[[str, str], bool] = lambda name, l
     path = existing_file(path, what="data file")
     kind = file_format(path)
     if kind == "sav":
-        return _read_sav(path, text_columns)
+        layout = check_sav(path)
+        if not layout.isolate:
+            return _read_sav(path, text_columns, rows=layout.rows)
+        # parts ReadStat may misread (multiple-response sets): load reads them in a child
     frame, meta = load(path, cache=False)
     kinds = {c: _dtype_kind(frame[c]) for c in frame.columns}
     keep = [c for c, k in kinds.items()
@@ -128,7 +136,8 @@ def read_file(path, *, text_columns: Callable[[str, str], bool] = lambda name, l
     return WaveFile(path, "", "", meta, kinds, frame[keep], len(frame))
 
 
-def _read_sav(path: Path, text_columns) -> WaveFile:
+def _read_sav(path: Path, text_columns, *, rows: int) -> WaveFile:
+    """A .sav/.zsav whose structure :func:`check_sav` found sound (``rows`` cases)."""
     import pyreadstat
 
     try:
@@ -144,13 +153,15 @@ def _read_sav(path: Path, text_columns) -> WaveFile:
                                            apply_value_formats=False,
                                            disable_datetime_conversion=True)
         else:
-            frame = pd.DataFrame(index=pd.RangeIndex(info.number_rows or 0))
+            frame = pd.DataFrame(index=pd.RangeIndex(rows))
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as error:
         raise FileFormatError(
             "the file is corrupt, truncated or not SPSS and cannot be read", file=path,
             expected=f"a complete {path.suffix} file", found=f"pyreadstat: {error}",
-            hint="copy or export the file again; if it opens in SPSS, re-save it from there",
+            hint=SPSS_HINT,
         ) from None
+    if len(frame) != rows:
+        raise other_case_count(path, expected=rows, found=len(frame))
     meta = Metadata(
         variable_labels=labels,
         value_labels={c: {plain_code(k): v for k, v in vl.items()}

@@ -3,9 +3,11 @@
 This module owns the multi-wave object and stacking.  :func:`read_waves`
 parses the manifest (:mod:`surveytools.waves.manifest`), reads every wave
 with :func:`surveytools.loading.read.load` (so the parsed-file cache
-applies), harmonises the waves (:mod:`surveytools.waves.harmonise`) and
-returns a :class:`Tracker`.  A Tracker cannot be changed after it is made:
-its properties are read-only and its mappings are read-only views.
+applies), harmonises the waves (:mod:`surveytools.waves.harmonise`), checks
+each wave's weights as :func:`~surveytools.loading.read.read_wave` does
+(:func:`~surveytools.loading.read.check_weight_range`: the same named
+errors) and returns a :class:`Tracker`.  A Tracker cannot be changed after
+it is made: its properties are read-only and its mappings are read-only views.
 
 Examples
 --------
@@ -31,7 +33,7 @@ from ..core.errors import HarmonisationError, ManifestError
 from ..core.nonanswers import AUDIT_COLUMNS, audit
 from ..core.schema import did_you_mean
 from ..core.meta import Metadata, MissingSpec, code_text
-from ..loading.read import load
+from ..loading.read import check_weight_range, load
 from ..survey import Survey
 from .harmonise import REPORT_COLUMNS, WaveData, harmonise
 from .manifest import parse_manifest
@@ -66,7 +68,9 @@ def read_waves(manifest, *, cache: bool = True) -> "Tracker":
         leaves answer codes unmapped, a code that means different things in
         two waves.
     FileFormatError, DataError, DesignError
-        A wave file that cannot be read or whose design columns are unusable.
+        A wave file that cannot be read or whose design columns are unusable,
+        or weights no estimate survives (-0, subnormal, squares that overflow),
+        as :func:`~surveytools.loading.read.read_wave` says them.
     """
     spec = parse_manifest(manifest)
     loaded = []
@@ -86,7 +90,10 @@ def read_waves(manifest, *, cache: bool = True) -> "Tracker":
         for rules in (spec.missing, entry.missing):
             meta, rows = rules.apply(meta, wave.frame, wave=entry.label, skip=entry.design.columns)
             declared += rows
-        surveys[entry.label] = Survey(wave.frame, entry.design, meta, small_base=spec.small_base)
+        survey = Survey(wave.frame, entry.design, meta, small_base=spec.small_base)
+        # the checks read_wave makes beyond Survey's (-0, subnormal, squares that overflow)
+        check_weight_range(survey.data, entry.design, file=entry.file)
+        surveys[entry.label] = survey
     _check_declared_columns(spec, surveys)
     if declared:
         report = pd.concat([report, pd.DataFrame(declared, columns=list(REPORT_COLUMNS))],
