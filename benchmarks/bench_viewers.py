@@ -7,7 +7,8 @@ on a 2-core machine):
 1. ``GET /voila/render/<dashboard>.ipynb`` (round robin over the three
    dashboards); a "busy" answer (503) is retried after its ``Retry-After``;
 2. opens the kernel websocket (``/api/kernels/<id>/channels``, the Jupyter
-   kernel protocol as JSON), asks for the widget states over the
+   kernel protocol in the browsers' ``v1.kernel.websocket.jupyter.org``
+   framing; ``--protocol json`` for the older JSON one), asks for the widget states over the
    ``jupyter.widget.control`` comm as the widget manager does, and counts
    the **first chart** when the plotly figure's state (with its traces)
    has arrived: seconds from the GET;
@@ -108,8 +109,37 @@ def kernel_message(msg_type: str, content: dict, *, session: str, channel: str =
             "channel": channel, "buffers": []}
 
 
-def decode_frame(frame) -> dict:
-    """A websocket frame of the legacy protocol: JSON text, or binary with buffers."""
+#: The kernel websocket protocol browsers speak (JupyterLab services, Voila's page).
+V1 = "v1.kernel.websocket.jupyter.org"
+
+
+def encode_v1(msg: dict) -> bytes:
+    """A message as the ``v1.kernel.websocket.jupyter.org`` protocol frames it."""
+    parts = [json.dumps(msg[k]).encode() for k in ("header", "parent_header", "metadata", "content")]
+    parts += list(msg.get("buffers") or [])
+    channel = msg.get("channel", "shell").encode()
+    offsets = [8 * (1 + 1 + len(parts) + 1)]
+    offsets.append(offsets[-1] + len(channel))
+    for part in parts:
+        offsets.append(offsets[-1] + len(part))
+    return b"".join([len(offsets).to_bytes(8, "little"), *(o.to_bytes(8, "little") for o in offsets),
+                     channel, *parts])
+
+
+def decode_v1(frame: bytes) -> dict:
+    count = int.from_bytes(frame[:8], "little")
+    offsets = [int.from_bytes(frame[8 * (i + 1):8 * (i + 2)], "little") for i in range(count)]
+    channel = frame[offsets[0]:offsets[1]].decode()
+    parts = [frame[a:b] for a, b in zip(offsets[1:], offsets[2:] + [len(frame)])]
+    header, parent, metadata, content = (json.loads(p) if p else {} for p in parts[:4])
+    return {"header": header, "parent_header": parent, "metadata": metadata, "content": content,
+            "channel": channel, "buffers": parts[4:]}
+
+
+def decode_frame(frame, protocol: str = "json") -> dict:
+    """A websocket frame: v1 (binary), or the legacy protocol (JSON text, or binary with buffers)."""
+    if protocol == V1 and isinstance(frame, bytes):
+        return decode_v1(frame)
     if isinstance(frame, str):
         return json.loads(frame)
     nbufs = struct.unpack("!I", frame[:4])[0]
@@ -146,7 +176,8 @@ class Viewer:
         ``trust``, ``overview`` or ``acceptability``.
     """
 
-    def __init__(self, base: str, dashboard: str, *, query: str = "") -> None:
+    def __init__(self, base: str, dashboard: str, *, query: str = "", protocol: str = V1) -> None:
+        self.protocol = protocol
         self.base = base.rstrip("/")
         self.dashboard = dashboard
         self.query = query
@@ -218,7 +249,8 @@ class Viewer:
         request = HTTPRequest(url, headers=self._cookie_header(), connect_timeout=timeout,
                               request_timeout=timeout)
         try:
-            self.ws = await websocket_connect(request, max_message_size=512 * 1024 * 1024)
+            self.ws = await websocket_connect(request, max_message_size=512 * 1024 * 1024,
+                                              subprotocols=[V1] if self.protocol == V1 else None)
         except Exception as error:  # noqa: BLE001 - any failure is the viewer's error
             raise ViewerError(f"websocket: {error}") from error
         self._reader = asyncio.ensure_future(self._read())
@@ -231,7 +263,7 @@ class Viewer:
                 self._new.set()
                 return
             try:
-                msg = decode_frame(frame)
+                msg = decode_frame(frame, self.protocol)
             except Exception:  # noqa: BLE001
                 continue
             leak = leaked_text(msg)
@@ -241,7 +273,10 @@ class Viewer:
             self._new.set()
 
     def send(self, msg: dict) -> dict:
-        self.ws.write_message(json.dumps(msg))
+        if self.protocol == V1:
+            self.ws.write_message(encode_v1(msg), binary=True)
+        else:
+            self.ws.write_message(json.dumps(msg))
         return msg
 
     def send_raw(self, text: str | bytes) -> None:
@@ -470,6 +505,34 @@ def kernel_processes(pid: int) -> list:
     return [p for p in server_tree(pid) if is_kernel(p)]
 
 
+def pool_ready(log_text: str, notebooks) -> bool:
+    """Whether, by the server's log, every notebook's pre-heated pool (of one kernel) holds a
+    kernel that is ready: its pool was filled more often than a page took a kernel from it.
+
+    ``Kernel pool of NB is filled`` is logged when the kernel has started and begun the
+    notebook, ``Using pre-heated kernel: ID for NB`` when a page takes it.
+    """
+    for notebook in notebooks:
+        filled = log_text.count(f"Kernel pool of {notebook} is filled")
+        used = len(re.findall(rf"Using pre-heated kernel: \S+ for {re.escape(notebook)}\b", log_text))
+        if filled <= used:
+            return False
+    return True
+
+
+def wait_for_pool(pid: int, log: Path, notebooks, timeout: float) -> bool:
+    """Wait until the server ``pid`` runs exactly one kernel per notebook and its log says each
+    is a ready pool kernel (:func:`pool_ready`); False if that does not happen in ``timeout``."""
+    notebooks = list(notebooks)
+    deadline = time.monotonic() + timeout
+    while True:
+        if count_kernels(pid) == len(notebooks) and pool_ready(log.read_text(), notebooks):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+
+
 def kernel_process(pid: int, kernel_id: str):
     """The process of kernel ``kernel_id`` of the server ``pid`` (its IPC sockets name it), or None."""
     for p in kernel_processes(pid):
@@ -565,7 +628,7 @@ async def one_viewer(i: int, args, base: str, started: float) -> dict:
     result = {"viewer": i, "dashboard": dashboard, "first_chart_s": None, "controls_s": [],
               "errors": [], "leaks": [], "busy_retries": 0, "leave_status": None}
     await asyncio.sleep(args.ramp * i / max(1, args.n - 1) if args.ramp else 0)
-    viewer = Viewer(base, dashboard)
+    viewer = Viewer(base, dashboard, protocol=args.protocol)
     t0 = time.perf_counter()
     deadline = time.monotonic() + args.viewer_timeout
     try:
@@ -677,18 +740,23 @@ def run(args, n: int) -> dict:
         kernels_after = count_kernels(pid) if pid else None
         plain = None
         if args.plain:
+            before_plain = count_kernels(pid) if pid else None
             codes = asyncio.run(plain_requests(base, args.plain))
-            time.sleep(5)
-            soon = count_kernels(pid) if pid else None
-            time.sleep(max(0, args.plain_wait - 5))
+            timeline, start_plain = [], time.monotonic()
+            while pid and time.monotonic() - start_plain < args.plain_wait:
+                timeline.append(count_kernels(pid))
+                time.sleep(1)
             plain = {"requests": args.plain, "statuses": sorted(set(codes)),
-                     "kernels_5s_after": soon,
-                     f"kernels_{args.plain_wait:.0f}s_after": count_kernels(pid) if pid else None}
+                     "kernels_before": before_plain,
+                     "kernels_peak_after": max(timeline) if timeline else None,
+                     f"kernels_{args.plain_wait:.0f}s_after": count_kernels(pid) if pid else None,
+                     "kernels_every_10s": timeline[::10]}
         summary = summarise(results)
         summary.update({
             "server": args.server if not args.url else args.url,
             "settings": json.loads(args.settings) if args.settings else None,
             "wall_s": round(wall, 1), "ramp_s": args.ramp, "changes_per_viewer": args.changes,
+            "think_s": args.think, "protocol": args.protocol,
             "kernels_before_viewers": kernels_idle,
             "kernels_peak": sampler.peak_kernels if sampler else None,
             f"kernels_{args.linger:.0f}s_after_viewers_left": kernels_after,
@@ -723,6 +791,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settings", help="after: JSON of serving settings to change, on a copy of "
                                            "the dashboards (e.g. '{\"VoilaConfiguration\": {\"default_pool_size\": 7}}')")
     parser.add_argument("--viewers", type=int, nargs="+", default=[20])
+    parser.add_argument("--protocol", choices=(V1, "json"), default=V1,
+                        help="kernel websocket protocol (default: the browsers' v1)")
     parser.add_argument("--ramp", type=float, default=0.0, help="seconds over which viewers arrive (0: at once)")
     parser.add_argument("--changes", type=int, default=5)
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between changes")

@@ -54,7 +54,9 @@ Viewers send widget messages only (Voila's message type allow-list).
 Nothing sends them a traceback or a server path: ``error`` messages and
 ``stderr`` streams from a kernel are dropped on their way to the websocket
 (:class:`SafeKernelConnection`) and logged on the server instead, a
-message that cannot be read is dropped, cell errors show a plain sentence,
+message that cannot be read is dropped (and a binary frame is checked
+before jupyter_server reads it: 16 bytes claiming 10^17 parts used to
+freeze the whole server), cell errors show a plain sentence,
 the page's ``template`` and ``theme`` parameters are ignored (an unknown
 template used to hang the request and leak a kernel), and every route
 answers a plain page or 404 rather than 500 (``/logout``,
@@ -820,6 +822,52 @@ def _close_websockets(kernel_id: str) -> None:
                 connection.websocket_handler.close(4004, "kernel stopped")
 
 
+_V1 = "v1.kernel.websocket.jupyter.org"
+#: Most buffers a widget message from a page carries (ipywidgets sends a few at most).
+_MAX_BUFFERS = 64
+
+
+def _sane_frame(frame, v1: bool) -> bool:
+    """Whether a websocket frame from a page is well formed enough to be parsed.
+
+    v1 (binary): 8-byte part count n, n offsets, channel, header, parent header,
+    metadata, content, buffers; the offsets must lie in the frame, in order.
+    Legacy binary: 4-byte buffer count, offsets, JSON, buffers.  Legacy text
+    (JSON) is parsed as it is.
+
+    Examples
+    --------
+    >>> _sane_frame((10**17).to_bytes(8, "little") + bytes(8), v1=True)  # 10^17 parts claimed
+    False
+    >>> _sane_frame('{"header": {}}', v1=False)
+    True
+    """
+    import struct
+
+    if isinstance(frame, str):
+        return not v1
+    if not isinstance(frame, (bytes, bytearray, memoryview)):
+        return False
+    frame = bytes(frame)
+    if v1:
+        if len(frame) < 8:
+            return False
+        count = int.from_bytes(frame[:8], "little")
+        if not 6 <= count <= 6 + _MAX_BUFFERS or 8 * (count + 1) > len(frame):
+            return False
+        offsets = [int.from_bytes(frame[8 * (i + 1):8 * (i + 2)], "little") for i in range(count)]
+        return (offsets[0] == 8 * (count + 1) and offsets[-1] <= len(frame)
+                and all(a <= b for a, b in zip(offsets, offsets[1:])))
+    if len(frame) < 8:
+        return False
+    count = struct.unpack("!i", frame[:4])[0]
+    if not 1 <= count <= 1 + _MAX_BUFFERS or 4 * (count + 1) > len(frame):
+        return False
+    offsets = struct.unpack("!" + "I" * count, frame[4:4 * (count + 1)])
+    return (offsets[0] == 4 * (count + 1) and offsets[-1] <= len(frame)
+            and all(a <= b for a, b in zip(offsets, offsets[1:])))
+
+
 @functools.lru_cache(maxsize=None)
 def _connection_class():
     from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
@@ -831,7 +879,13 @@ def _connection_class():
 
         def handle_incoming_message(self, incoming_msg):
             """A message from the page; one that cannot be read is logged and dropped
-            (it used to end the connection with a traceback in the log)."""
+            (it used to end the connection with a traceback in the log), and a binary
+            frame is checked before it is read: jupyter_server reads the part count of
+            a frame as given, so 16 bytes claiming 10^17 parts froze the whole server."""
+            if not _sane_frame(incoming_msg, self.subprotocol == _V1):
+                self.log.warning("Malformed websocket frame from a viewer dropped (kernel %s)",
+                                 self.kernel_id)
+                return
             try:
                 super().handle_incoming_message(incoming_msg)
             except Exception as error:  # noqa: BLE001 - whatever a page sends
@@ -1219,7 +1273,8 @@ def serve(manifest: str | os.PathLike, *, port: int = 8866, allow_undeclared: bo
                   "choose another with --port", file=sys.stderr)
             return 1
         manager_config = app.config.get("DashboardKernelManager", {})
-        if manager_config.get("fork_kernels", True) and hasattr(os, "fork"):
+        # (Linux only: the fork server relies on prctl and /proc)
+        if manager_config.get("fork_kernels", True) and sys.platform.startswith("linux"):
             forks = KernelForkServer(manifest)
             forks.start()
         app.start()
