@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_viewers as bv  # noqa: E402
 
 from surveytools.presentation import serve as serve_module  # noqa: E402
+from surveytools.presentation.serving import pages, websocket  # noqa: E402
 
 #: What no answer to a viewer may contain.
 LEAK = re.compile(r"Traceback|File \"|site-packages|\.py\b|/work/|/home/|/tmp/|/usr/|/root/|Error:")
@@ -102,9 +103,9 @@ def test_only_this_pythons_ipykernel_is_forked(cmd, expected):
 
 
 def test_plain_pages_and_the_page_script_name_nothing_of_the_server():
-    page = serve_module._plain_page("Busy", "The dashboards are busy <now>.", home="/", refresh=5)
+    page = pages.plain_page("Busy", "The dashboards are busy <now>.", home="/", refresh=5)
     assert "&lt;now&gt;" in page and 'http-equiv="refresh" content="5"' in page
-    script = serve_module._kernel_watch("/")
+    script = pages.kernel_watch("/")
     assert "st-kernel-lost" in script and "Reload the dashboard" in script
     assert not LEAK.search(page) and not LEAK.search(script)
 
@@ -131,6 +132,31 @@ def test_the_widget_bundle_stub_is_small_and_points_at_the_server(monkeypatch):
         assert voila.serve_widget_bundle() is False and BaseFigureWidget._esm is before
     finally:
         BaseFigureWidget._esm = before
+
+
+def test_the_public_import_path_still_names_the_server():
+    # (the settings name the classes by import path; outside code imports them from serve)
+    from traitlets.utils.importstring import import_item
+
+    conf = serve_module.SAFE_SETTINGS
+    manager = import_item(conf["VoilaConfiguration"]["multi_kernel_manager_class"])
+    assert manager is serve_module.DashboardKernelManager
+    assert import_item(conf["Voila"]["kernel_websocket_connection_class"]) is serve_module.SafeKernelConnection
+    assert serve_module.SafeVoila.__name__ == "SafeVoila"
+    assert serve_module.KernelForkServer.current is None
+
+
+@pytest.mark.parametrize("v1", [True, False])
+def test_frames_that_claim_more_than_they_hold_are_refused(v1):
+    msg = bv.kernel_message("comm_msg", {"comm_id": "x", "data": {}}, session="s")
+    good = bv.encode_v1(msg) if v1 else json.dumps(msg)
+    assert websocket.sane_frame(good, v1=v1)
+    bad = [b"", b"\x00" * 7, (2**62).to_bytes(8, "little") + bytes(8), b"\x00\x00\x00\x09garbage",
+           b"\x7f\xff\xff\xff" + bytes(12), b"\x05" + bytes(7) + b"\xff" * 40, None, 5]
+    if v1:
+        bad += ["text in v1", good[:-1], good[:8] + (10**6).to_bytes(8, "little") + good[16:]]
+    for frame in bad:
+        assert not websocket.sane_frame(frame, v1=v1), frame
 
 
 # -- a real server -----------------------------------------------------------------------
@@ -553,6 +579,36 @@ def test_a_burst_beyond_the_pool_is_served_at_once_not_queued(pooled):
     kernels = run(burst())
     assert len(set(kernels)) == 3
     assert wait_for_pool(pooled), "the viewers' kernels freed, the pool refilled"
+
+
+@pytest.mark.slow
+def test_at_the_kernel_limit_a_page_still_takes_a_ready_pool_kernel(tmp_path, manifest):
+    """Pool kernels count towards ``max_kernels``; a page that takes one adds none, so it is
+    let in (a pool as large as the limit used to turn every page away, for ever)."""
+    notebooks = len(list(bv.DASHBOARDS_DIR.glob("*.ipynb")))
+    settings = {**POOLED, "DashboardKernelManager": {**POOLED["DashboardKernelManager"],
+                                                     "max_kernels": notebooks}}
+    srv = start(tmp_path, manifest, settings)
+    try:
+        assert wait_for_pool(srv)
+
+        async def visit():
+            viewer = await _viewer(srv.base, "trust")
+            busy = await bv.Viewer(srv.base, "trust").fetch("/voila/render/trust.ipynb", timeout=WAIT)
+            status = await viewer.leave()
+            return viewer.kernel_id, viewer.busy_retries, busy.code, status
+
+        kernel_id, retries, busy, status = run(visit())
+        log = srv.log.read_text()
+        assert retries == 0 and f"Using pre-heated kernel: {kernel_id} for trust.ipynb" in log
+        assert "Not refilling the pool of trust.ipynb" in log  # the limit holds ...
+        assert busy == 503 and status == 204  # ... and a page that needs a new kernel waits
+        deadline = time.monotonic() + WAIT  # and the viewer's kernel is freed
+        while bv.kernel_process(srv.pid, kernel_id) is not None and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert bv.kernel_process(srv.pid, kernel_id) is None
+    finally:
+        stop(srv, "tight")
 
 
 @pytest.mark.slow
