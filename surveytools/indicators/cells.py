@@ -11,18 +11,45 @@ by :mod:`surveytools.indicators.significance`.
 A cell code is ``breakdown position * CELL_STEP + group position`` (1-based
 group positions; the total is breakdown 0, see :data:`TOTAL`).
 
+The base of an indicator: ``dont_know = "exclude"`` leaves every user-missing
+code out; ``dont_know = "include"`` puts the don't-know kind of non-answer
+into the base, counted as not-yes (share = w(yes) / w(answers + don't knows),
+as R's ``svymean(~yes, subset(design, answered | dont_know))``), and leaves
+the other kinds out (:func:`dont_know_kind`):
+
+* in the base: codes labelled like Don't know, Can't choose, Can't say, Not
+  sure, No opinion, Don't remember (:data:`DONT_KNOW_PATTERNS`);
+* out of the base: refusals and Prefer not to say (the respondent declined:
+  a refusal is not a "not yes"), skips, Not asked, Not applicable, No
+  answer, system missing (:data:`OUT_OF_BASE_PATTERNS`), and every negative
+  code not labelled as a don't know (routing and system codes);
+* a code labelled as both ("Don't know / Refused") cannot be split: it is a
+  don't know.
+
+A user-missing code of no known kind (unlabelled 97, "Other") is a DataError
+whose fix gives the manifest lines that say what it is.
+
 Examples
 --------
 >>> codes = cell_codes((TOTAL,))
 >>> [(bd.name, group.code) for bd, group in codes.values()], list(codes)
 ([('total', 'all')], [1])
+>>> dont_know_kind(9, "Don't know"), dont_know_kind(8, "Refused"), dont_know_kind(-1, None)
+('dont_know', 'out', 'out')
+>>> dont_know_kind(97, None) is None
+True
 """
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
+from ..core.errors import DataError, row_number
+from ..core.meta import code_text, plain_code
+from ..core.nonanswers import APOSTROPHES, DEFAULT_PATTERNS
 from .catalogue import Breakdown, Group, Indicator, IndicatorCatalogue
 from .significance import ALPHA, letters_from_pairs
 
@@ -31,6 +58,24 @@ TOTAL = Breakdown(name="total", variable="", label="Total",
                   groups=(Group(code="all", label="All adults", codes=()),))
 CELL = "_cell"
 CELL_STEP = 1000
+
+_A = f"[{APOSTROPHES}]?"
+#: The non-answers (of :data:`surveytools.core.nonanswers.DEFAULT_PATTERNS`) of a
+#: respondent who was asked and could not choose: in the base of a
+#: ``dont_know = "include"`` indicator.
+DONT_KNOW_PATTERNS: tuple[str, ...] = (
+    rf"\bdon{_A}t know", r"\bdo not know", r"\bdk\b", rf"\bcan{_A}t say", r"\bcannot say",
+    r"\bno opinion", rf"\bdon{_A}t remember", r"\bnot sure", rf"\bcan{_A}t choose",
+    r"\bcannot choose",
+)
+#: Every other non-answer (refused, prefer not to say, not applicable, skip, not
+#: asked, no answer, not stated ...) and system missing: out of every base.
+OUT_OF_BASE_PATTERNS: tuple[str, ...] = (
+    *(p for p in DEFAULT_PATTERNS if p not in DONT_KNOW_PATTERNS),
+    r"\bsystem\W*missing", r"\bsysmis", r"\bmissing\b",
+)
+_DONT_KNOW = re.compile("|".join(f"(?:{p})" for p in DONT_KNOW_PATTERNS), re.IGNORECASE)
+_OUT_OF_BASE = re.compile("|".join(f"(?:{p})" for p in OUT_OF_BASE_PATTERNS), re.IGNORECASE)
 
 
 def asked(survey, question: str) -> bool:
@@ -67,8 +112,10 @@ def stacked_cells(survey, catalogue: IndicatorCatalogue, breakdowns: tuple[Break
     data = survey.data
     design = survey.design
     questions = [q for q in catalogue.questions if q in data.columns]
-    extra = {net_column(i): net_scores(survey, i) for i in catalogue
-             if i.kind == "net" and i.question in data.columns}
+    asked_here = [i for i in catalogue if i.question in data.columns]
+    extra = {net_column(i): net_scores(survey, i) for i in asked_here if i.kind == "net"}
+    extra |= {base_column(i): dont_know_base(survey, i) for i in asked_here
+              if i.kind == "share" and i.dont_know == "include"}
     if not design.is_replicate and design.psu is None:
         extra["_respondent"] = np.arange(len(data))
         design = design.replace(psu="_respondent")
@@ -99,27 +146,156 @@ def net_column(indicator: Indicator) -> str:
     return f"_net_{indicator.name}"
 
 
+def base_column(indicator: Indicator) -> str:
+    return f"_base_{indicator.name}"
+
+
 def net_scores(survey, indicator: Indicator) -> np.ndarray:
     """+1 for a ``plus`` answer, -1 for a ``minus`` answer, 0 for any other answer
-    in the base, NaN outside it: their weighted mean is the net score."""
+    in the base, NaN outside it: their weighted mean is the net score.
+
+    The base: answers, and with ``dont_know = "include"`` the don't knows
+    (:func:`dont_know_base`)."""
     values = survey.data[indicator.question]
-    missing = survey.meta.missing_mask(indicator.question, values)
     scores = np.where(values.isin(indicator.codes), 1.0,
                       np.where(values.isin(indicator.minus), -1.0, 0.0))
-    out_of_base = values.isna().to_numpy().copy()
-    if indicator.dont_know == "exclude":
-        out_of_base |= missing
+    if indicator.dont_know == "include":
+        out_of_base = ~dont_know_base(survey, indicator)
+    else:
+        out_of_base = values.isna().to_numpy() | survey.meta.missing_mask(indicator.question,
+                                                                          values)
     return np.where(out_of_base, np.nan, scores)
+
+
+def dont_know_kind(code, label: str | None) -> str | None:
+    """The kind of a user-missing ``code``: ``"dont_know"`` (in the base of a
+    ``dont_know = "include"`` indicator), ``"out"`` (out of every base) or None
+    (unknown: say it in the manifest).
+
+    By its label (:data:`DONT_KNOW_PATTERNS` first, then
+    :data:`OUT_OF_BASE_PATTERNS`); else a negative code is out (routing and
+    system codes) and any other is unknown.
+
+    Examples
+    --------
+    >>> dont_know_kind(8, "Can`t choose"), dont_know_kind(-9, "Proxy interview")
+    ('dont_know', 'out')
+    >>> dont_know_kind(7, "Other") is None
+    True
+    """
+    text = label.strip() if isinstance(label, str) else ""
+    if text and _DONT_KNOW.search(text):
+        return "dont_know"
+    if text and _OUT_OF_BASE.search(text):
+        return "out"
+    if isinstance(code, (int, float, np.number)) and not isinstance(code, bool) and code < 0:
+        return "out"
+    return None
+
+
+def dont_know_base(survey, indicator: Indicator) -> np.ndarray:
+    """Rows in the base of ``indicator`` with ``dont_know = "include"``: every
+    answer (not user-missing) and every user-missing code of the don't-know
+    kind (:func:`dont_know_kind`).
+
+    Raises
+    ------
+    DataError
+        A user-missing code present in the data whose kind is unknown: naming
+        the file, the question, its first row, and the manifest lines that
+        say what it is.
+    """
+    question = indicator.question
+    values = survey.data[question]
+    answered = values.notna().to_numpy()
+    missing = survey.meta.missing_mask(question, values)
+    if not missing.any():
+        return answered
+    labels = {plain_code(k): v for k, v in survey.meta.value_labels.get(question, {}).items()}
+    codes = [plain_code(c) for c in pd.unique(values[missing])]
+    kinds = {code: dont_know_kind(code, labels.get(code)) for code in codes}
+    unknown = [code for code in codes if kinds[code] is None]
+    if unknown:
+        raise _unknown_kind(survey, indicator, unknown, values, labels)
+    in_base = [code for code in codes if kinds[code] == "dont_know"]
+    return answered & (~missing | values.isin(in_base).to_numpy())
+
+
+def _unknown_kind(survey, indicator: Indicator, unknown: list, values: pd.Series,
+                  labels: dict) -> DataError:
+    question, code = indicator.question, unknown[0]
+    meta = survey.meta
+    counts = values.value_counts()
+    found = "; ".join(f"code {code_text(c)} "
+                      + (f'labelled "{labels[c]}"' if labels.get(c) else "with no label")
+                      + f" ({int(counts.get(c, 0))} respondents)" for c in unknown)
+    # what the code could be recoded onto: a labelled don't know, or a free negative code
+    dont_know = next((c for c, text in sorted(labels.items(), key=lambda i: str(i[0]))
+                      if dont_know_kind(c, text) == "dont_know"), None)
+    present = sorted({plain_code(v) for v in pd.unique(values.dropna())}, key=_code_order)
+    out = next(c for c in (-1, -2, -3, -7, -8, -9, -97, -98, -99, -997, -998, -999, -9999)
+               if c not in set(present) | set(labels))
+    # a recode maps every code of the wave: the others onto themselves
+    same = "\n".join(f'"{code_text(c)}" = {_toml(c)}' for c in present if c != code)
+
+    def recode(target) -> str:
+        return (f"[waves.recode.{question}]\n{same}\n"
+                f'"{code_text(code)}" = {{ code = {_toml(target)}, to_missing = true }}')
+
+    where = f'wave "{meta.wave}"' if meta.wave else "the wave"
+    again = f" (only the last line where it recodes {question} already)"
+    options = []
+    if dont_know is not None:
+        options.append(f'- a kind of Don\'t know (as {code_text(dont_know)} "{labels[dont_know]}"'
+                       f"), in the [[waves]] table of {where}{again}:\n{recode(dont_know)}")
+    options.append("- not asked, not applicable or refused (out of every base: an unlabelled "
+                   f"negative code), in the [[waves]] table of {where}{again}:\n{recode(out)}")
+    options.append(f"- an answer (in every base of {question}; not in [missing.variables]):\n"
+                   f"[missing.count_as_answer]\n{question} = [{_toml(code)}]")
+    options.append('- or keep every user-missing code out of this base: dont_know = "exclude" '
+                   f'in the [[indicator]] named "{indicator.name}"')
+    return DataError(
+        f"indicator {indicator.name!r} has dont_know = \"include\", and a user-missing code "
+        "of its question is neither a don't know (in the base) nor a skip or refusal (out "
+        "of it)", file=meta.file, column=question,
+        row=row_number(int(np.flatnonzero((values == code).to_numpy())[0])),
+        expected="user-missing codes labelled like \"Don't know\" or \"Can't choose\" (in "
+                 "the base), or like \"Refused\", \"Not asked\", \"Not applicable\", or "
+                 "negative codes (out)",
+        found=found,
+        hint=f"say in the manifest what code {code_text(code)} of {question} is, by one of "
+             "these (then read the tracker again):\n" + "\n".join(options))
+
+
+def _code_order(code):
+    return (0, code, "") if isinstance(code, (int, float)) else (1, 0, str(code))
+
+
+def _toml(code) -> str:
+    """A code as a TOML value: a number as it is, text in quotes."""
+    return code_text(code) if isinstance(code, (int, float)) else f'"{code}"'
 
 
 def estimate(survey, indicator: Indicator, by: str | None = CELL, *, ci: str = "logit",
              conf_level: float = 0.95):
     """The :class:`Estimate` of one indicator ``by`` a column (default: the cells
-    of :func:`stacked_cells`); net indicators need their score column."""
+    of :func:`stacked_cells`); net indicators need their score column.
+
+    A share with ``dont_know = "include"`` counts the don't knows as not-yes
+    and leaves the other user-missing codes out (:func:`dont_know_base`; the
+    cells of :func:`stacked_cells` carry it in a column).
+    """
     if indicator.kind == "share":
-        user_missing = "include" if indicator.dont_know == "include" else "exclude"
+        if indicator.dont_know != "include":
+            return survey.proportion(indicator.question, value=list(indicator.codes), by=by,
+                                     ci=ci, conf_level=conf_level, user_missing="exclude")
+        data = survey.data
+        column = base_column(indicator)
+        base = (data[column].to_numpy(dtype=bool) if column in data.columns
+                else dont_know_base(survey, indicator))
         return survey.proportion(indicator.question, value=list(indicator.codes), by=by,
-                                 ci=ci, conf_level=conf_level, user_missing=user_missing)
+                                 where=base, ci=ci, conf_level=conf_level,
+                                 user_missing="include")
     variable = net_column(indicator) if indicator.kind == "net" else indicator.question
     return survey.mean(variable, by=by, conf_level=conf_level)
 
