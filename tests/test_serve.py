@@ -465,7 +465,32 @@ def test_no_route_answers_500_or_shows_the_server(server):
     for method, path, code, body in run(probe()):
         assert code < 500, (method, path, code, body[:300])
         assert not LEAK.search(body), (method, path, body[:300])
+    # no handler failed, not even while writing its error (a 404 of jupyter_server's error
+    # page went out empty and logged a traceback)
+    assert "Uncaught exception" not in server.log.read_text()
     assert server.wait_for_kernels(lambda n: n == 0) == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("protocol", [bv.V1, None])
+def test_a_websocket_to_a_kernel_that_is_not_there_gets_a_plain_404(server, protocol):
+    from tornado.httpclient import HTTPClientError, HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    async def knock():
+        url = (server.base.replace("http", "ws", 1)
+               + "/api/kernels/00000000-0000-0000-0000-000000000000/channels?session_id=x")
+        try:
+            ws = await websocket_connect(HTTPRequest(url, request_timeout=WAIT),
+                                         subprotocols=[protocol] if protocol else None)
+        except HTTPClientError as error:
+            return error.code, error.response.body.decode() if error.response else ""
+        ws.close()
+        return 101, ""
+
+    code, body = run(knock())
+    assert code == 404 and "There is no page here" in body and not LEAK.search(body)
+    assert "Uncaught exception" not in server.log.read_text()
 
 
 @pytest.mark.slow
@@ -513,6 +538,8 @@ def test_a_kernel_that_dies_is_removed_and_its_page_told(server):
     closed, code = run(visit())
     assert closed, "the websocket of a dead kernel is closed, so the page can say so"
     assert code == 404
+    log = server.log.read_text()
+    assert "its page says so" in log and "dead callback" not in log  # (no traceback either)
     assert server.wait_for_kernels(lambda n: n == 0) == 0
 
 

@@ -14,7 +14,7 @@ import functools
 import shutil
 
 from .kernels import pooled
-from .pages import handler_classes
+from .pages import handler_classes, with_plain_errors
 from .settings import SAFE_SETTINGS, SERVE_CONFIG, widget_bundle
 
 
@@ -72,7 +72,7 @@ def voila_class():
             handlers = []
             auth = bool(getattr(self.identity_provider, "auth_enabled", False))
             for pattern, handler, *rest in super().init_handlers():
-                handler = replaced.get(handler, handler)
+                handler = replaced.get(handler) or with_plain_errors(handler)
                 if pattern.rstrip("/").endswith("/logout") or (
                         pattern.rstrip("/").endswith("/login") and not auth):
                     continue

@@ -9,7 +9,9 @@ routes.  ``DashboardPage`` admits a page only when its kernel may start
 ``template`` and ``theme`` parameters, sets the ``_xsrf`` cookie the page's
 shutdown beacon sends back, and adds :func:`kernel_watch` to the page: a
 script that tells the viewer when the page's kernel is gone and offers a
-way back.  Plain pages (:func:`plain_page`) name nothing of the server.
+way back.  Plain pages (:func:`plain_page`) name nothing of the server;
+Voila's own routes whose errors would be jupyter_server's error page get
+them too (:func:`with_plain_errors`).
 
 Examples
 --------
@@ -105,6 +107,28 @@ def kernel_watch(base_url: str) -> str:
 
 
 _HEAD = re.compile(r"<head\b[^>]*>", re.IGNORECASE)
+
+
+class PlainErrors:
+    """An error of a request handler as a plain page (jupyter_server's error page needs
+    settings Voila does not have: rendering it failed, logged a traceback and sent nothing)."""
+
+    def write_error(self, status_code, **kwargs):
+        self.set_status(status_code)
+        self.finish(plain_page("Not found" if status_code == 404 else "Error",
+                               "There is no page here.", home=self.base_url))
+
+
+@functools.lru_cache(maxsize=None)
+def with_plain_errors(cls):
+    """``cls``, or a subclass of it with :class:`PlainErrors` if its errors would be
+    jupyter_server's error page (Voila's file routes: ``/voila/labextensions/``,
+    ``/voila/api/themes/`` ...)."""
+    from jupyter_server.base.handlers import JupyterHandler
+
+    if getattr(cls, "write_error", None) is not JupyterHandler.write_error:
+        return cls
+    return type(cls.__name__, (PlainErrors, cls), {"__doc__": cls.__doc__})
 
 
 @functools.lru_cache(maxsize=None)
@@ -277,15 +301,8 @@ def handler_classes() -> dict:
             finally:
                 manager.release(admitted)
 
-    class KernelChannels(VoilaKernelWebsocketHandler):
-        """The kernel websocket route, with a plain answer when there is no such kernel
-        (jupyter_server's error page needs settings Voila does not have: its 404 logged a
-        traceback and went out empty)."""
-
-        def write_error(self, status_code, **kwargs):
-            self.set_status(status_code)
-            self.finish(plain_page("Not found" if status_code == 404 else "Error",
-                                   "There is no dashboard here.", home=self.base_url))
+    class KernelChannels(PlainErrors, VoilaKernelWebsocketHandler):
+        """The kernel websocket route, with a plain 404 when there is no such kernel."""
 
     return {cls.__name__: cls for cls in (NotFoundHandler, LogoutHandler, TemplateFiles, WidgetBundle,
                                           ShutdownHandler, RequestInfo, KernelChannels, DashboardPage)}

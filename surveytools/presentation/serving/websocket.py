@@ -121,6 +121,12 @@ def connection_class():
                 self.log.warning("Unreadable message from a viewer dropped (kernel %s): %s",
                                  self.kernel_id, type(error).__name__)
 
+        def on_restart_failed(self):
+            """The kernel died (dead kernels are not restarted): tell the page if it is
+            still there (its websocket is often closed first, which used to log a traceback)."""
+            with contextlib.suppress(Exception):  # (the manager logs the death)
+                self._send_status_message("dead")
+
         def handle_outgoing_message(self, stream, outgoing_msg):
             try:
                 _, parts = self.session.feed_identities(outgoing_msg)
