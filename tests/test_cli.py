@@ -61,7 +61,9 @@ def test_tables_suppresses_under_the_manifest_rule(strict_manifest, tmp_path):
     assert set(table["wave"].astype(str)) == {"2023"}
     hidden = table["base_flag"] == "suppressed"
     assert hidden.any() and table.loc[hidden, "estimate"].isna().all()
-    assert (table.loc[hidden, "display"] == "n<100").all()
+    assert set(table.loc[hidden, "display"]) == {"n<100", "[c]"}
+    assert (table.loc[hidden, "display"] == table.loc[hidden, "suppression"].map(
+        {"small base": "n<100", "complementary": "[c]"})).all()
 
 
 @pytest.mark.parametrize("args, message", [

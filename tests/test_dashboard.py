@@ -121,14 +121,17 @@ def test_suppressed_cells_show_no_number(trust):
     flags = re.findall(r'<tr data-flag="(\w+)">', trust.table.value)
     suppressed = [r for r, f in zip(rows, flags) if f == "suppressed"]
     assert suppressed and len(suppressed) < len(rows)
+    reasons = {"too small: suppressed": LABEL, "hidden: would reveal a suppressed group": "[c]"}
     for wave, group, estimate, ci, change, letters, n, note in suppressed:
-        assert estimate == LABEL and not re.search(r"\d", ci + change + letters)
-        assert note == "too small: suppressed" and int(n.replace(",", "")) < 100
+        # the estimate and the base are hidden alike: "n<100" for a small base, "[c]"
+        # for a group hidden so that it cannot give the small one away
+        assert estimate == n == reasons[note] and not re.search(r"\d", ci + change + letters)
+    assert {row[-1] for row in suppressed} == set(reasons)  # the strict rule shows both
     for bar in trust.figure.data:  # one bar trace per wave, one bar per group in table order
         wave = [(r, f) for r, f in zip(rows, flags) if r[0] == bar.name]
         assert len(wave) == len(bar.y)
         assert [y is None for y in bar.y] == [f == "suppressed" for _, f in wave]
-    labels = [a for a in trust.figure.layout.annotations if a.text == LABEL]
+    labels = [a for a in trust.figure.layout.annotations if a.text in (LABEL, "[c]")]
     assert len(labels) == len(suppressed)
 
 
@@ -141,13 +144,15 @@ def test_csv_is_the_table_with_suppression(trust):
                                                   breakdown="ethnicity", waves=["2023", "2024"])
     for record, (_, row) in zip(records, cube_rows.iterrows()):
         assert record["group_label"] == row["group_label"] and record["wave"] == row["wave"]
-        assert int(record["n"]) == row["n"]
         if row["base_flag"] == "suppressed":
             assert record["estimate"] == record["ci_low"] == record["ci_high"] == record["change"] == ""
-            assert record["note"] == LABEL
+            assert record["n"] == "" and record["suppression"] == row["suppression"]
+            assert record["note"] == {"small base": LABEL, "complementary": "[c]"}[row["suppression"]]
         else:
-            assert float(record["estimate"]) == pytest.approx(100 * row["estimate"], abs=0.005)
-            assert float(record["ci_low"]) == pytest.approx(100 * row["ci_low"], abs=0.005)
+            assert int(record["n"]) == row["n"]
+            # as shown: whole per cent
+            assert float(record["estimate"]) == round(100 * row["estimate"])
+            assert float(record["ci_low"]) == round(100 * row["ci_low"])
     assert re.search(r'download="trust_nhs_high_ethnicity_2024\.csv"', trust.links.value)
 
 

@@ -43,7 +43,7 @@ import pandas as pd
 import pytest
 
 import surveytools as st
-from surveytools.core.smallbase import ESTIMATE_COLUMNS, SUPPRESSED
+from surveytools.core.smallbase import ESTIMATE_COLUMNS, SUPPRESSED, blank
 from surveytools.indicators.disclosure import (COMPLEMENTARY, SMALL_BASE, audit, membership,
                                                protect, protect_answers, round_published,
                                                suppression_pattern)
@@ -318,7 +318,7 @@ def test_rounding_keeps_exactly_what_is_shown():
 # -- the attacker ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def released(tracker):
-    """The cube an output is built from today: primary suppression only."""
+    """The cube every output is built from: complementary suppression applied."""
     return st.cube(tracker, small_base=RULE, answers=True)
 
 
@@ -328,12 +328,18 @@ def truth(tracker):
     return st.cube(tracker, small_base=st.SmallBaseRule(0, 0), answers=True)
 
 
+def primary_only(rows: pd.DataFrame) -> pd.DataFrame:
+    """What outputs showed before complementary suppression: the small bases' estimates
+    (and their changes) blanked, their bases and everything else shown at full precision."""
+    small = (rows["n"] < RULE.suppress_below).to_numpy()
+    out = blank(rows, small)
+    out["base_flag"] = np.where(small, SUPPRESSED, out["base_flag"].to_numpy(dtype=object))
+    return out
+
+
 @pytest.fixture(scope="module")
 def protected(released):
-    groups = membership(released.breakdowns)
-    frame = protect(released.frame, RULE, groups=groups, answers=released.answers,
-                    waves=released.waves)
-    return frame, protect_answers(released.answers, frame)
+    return released.frame, released.answers
 
 
 class Attacker:
@@ -513,8 +519,9 @@ class Attacker:
                 yield key, ("linear", float(e @ solution) / truth_base[key], np.nan, np.nan)
 
 
-def attack(frame, answers, *, released, truth, tracker):
-    """Every derivation against every primarily suppressed cell: one row per attempt
+def attack(frame, answers, *, released, truth, tracker, targets_of=None):
+    """Every derivation against every hidden cell of the output (or of ``targets_of``,
+    a frame and answers whose suppressed rows are the targets): one row per attempt
     (``cell``: ``"indicator"`` or ``"answer"``; ``how``; ``error``; ``disclosed``)."""
     groups = membership(released.breakdowns)
     missing = {(w, q): (lambda values, m=tracker[w].meta, q=q: m.missing_mask(q, values))
@@ -525,10 +532,9 @@ def attack(frame, answers, *, released, truth, tracker):
     akey = ["wave", "question", "level", "breakdown", "group"]
     true = truth.frame.set_index(key)[["estimate", "weighted_n", "n"]].to_dict("index")
     true_answer = truth.answers.set_index(akey)[["estimate", "weighted_n", "n"]].to_dict("index")
-    rel = released.frame
+    rel, ra = targets_of if targets_of is not None else (frame, answers)
     targets = [tuple(t) for t in rel.loc[(rel["base_flag"] == SUPPRESSED)
                                          & (rel["breakdown"] != "total"), key].to_numpy()]
-    ra = released.answers
     answer_targets = [tuple(t) for t in ra.loc[(ra["base_flag"] == SUPPRESSED)
                                                & (ra["breakdown"] != "total"), akey].to_numpy()]
     records = []
@@ -585,8 +591,8 @@ def disclosed(attempts, column="disclosed"):
 
 @pytest.fixture(scope="module")
 def before(released, truth, tracker):
-    return attack(released.frame, released.answers, released=released, truth=truth,
-                  tracker=tracker)
+    return attack(primary_only(truth.frame), primary_only(truth.answers), released=released,
+                  truth=truth, tracker=tracker)
 
 
 def test_the_attacker_recovers_cells_of_todays_output(before, released):
@@ -610,7 +616,8 @@ def test_the_tolerance_is_met_by_the_truth_itself(truth, released, tracker):
     """Sanity of the attacker: on the unsuppressed cube every derivation it makes
     of a shown cell reproduces it."""
     attempts = attack(truth.frame, truth.answers, released=released, truth=truth,
-                      tracker=tracker)
+                      tracker=tracker, targets_of=(primary_only(truth.frame),
+                                                   primary_only(truth.answers)))
     exact = (attempts["error"] < 1e-9).groupby(attempts["how"]).mean()
     assert set(exact.index) == {"subtraction", "answers", "net = plus - minus",
                                 "share = net + minus", "next wave - its change",
@@ -631,12 +638,13 @@ def test_no_suppressed_value_can_be_derived_from_the_protected_output(
     assert leaks.empty, leaks.head(20).to_string()
 
 
-def test_the_protected_output_passes_the_audit_and_hides_what_it_says(protected, released):
+def test_the_protected_output_passes_the_audit_and_hides_what_it_says(protected, released, truth):
     frame, answers = protected
     groups = membership(released.breakdowns)
     assert audit(frame, groups=groups, answers=answers).empty
-    primary = released.frame["base_flag"] == SUPPRESSED
-    assert (frame.loc[primary, "suppression"] == SMALL_BASE).all()
+    primary = primary_only(truth.frame)["base_flag"] == SUPPRESSED
+    assert primary.any() and (frame.loc[primary, "suppression"] == SMALL_BASE).all()
+    assert (frame["suppression"] == COMPLEMENTARY).any()
     gone = frame[frame["suppression"] != ""]
     columns = [c for c in (*ESTIMATE_COLUMNS, "n", "weighted_n") if c in frame.columns
                and c != "change_significant"]
@@ -649,7 +657,56 @@ def test_the_protected_output_passes_the_audit_and_hides_what_it_says(protected,
         rows = rows.set_index(["breakdown", "group"])["suppression"] != ""
         for nation, region in (("2", "10"), ("3", "11"), ("4", "12")):
             assert rows[("nation", nation)] == rows[("region", region)], key
-    # what was shown before and is still shown is unchanged
+    # what is shown is the value itself
     kept = frame["suppression"] == ""
-    assert np.allclose(frame.loc[kept, "estimate"], released.frame.loc[kept, "estimate"],
+    assert np.allclose(frame.loc[kept, "estimate"], truth.frame.loc[kept, "estimate"],
                        equal_nan=True)
+    assert (frame.loc[kept, ["n", "weighted_n"]].to_numpy()
+            == truth.frame.loc[kept, ["n", "weighted_n"]].to_numpy()).all()
+
+
+def test_the_cube_hides_the_same_cells_with_or_without_the_answer_shares(tracker, released):
+    """The dashboards' cube has no answer shares, the tables' has: both hide the same
+    cells (their bases come from answers.answer_bases), so that nothing can be
+    derived by reading one beside the other."""
+    lean = st.cube(tracker, small_base=RULE)
+    assert lean.answers is None
+    assert lean.frame["suppression"].tolist() == released.frame["suppression"].tolist()
+    assert lean.frame.equals(released.frame)
+
+
+def test_no_shown_group_carries_the_letter_of_a_hidden_group(released):
+    frame = released.frame
+    for _, rows in frame.groupby(["wave", "indicator", "breakdown"]):
+        gone = set(rows.loc[rows["suppression"] != "", "letter"])
+        if gone:
+            shown = rows.loc[rows["suppression"] == "", "letters"].dropna()
+            assert not any(letter in text for text in shown for letter in gone
+                           if len(letter) == 1 and not any(len(g) > 1 for g in gone)), rows
+
+
+def test_nothing_hidden_can_be_derived_from_the_published_csv(released, truth, tracker, tmp_path):
+    """The attacker on the file ``surveytools tables --format csv`` writes, read back as
+    a reader would (rounded as shown; hidden cells and their bases empty)."""
+    from surveytools.core.meta import code_text
+
+    path = st.write_tables(released, tmp_path / "tables.csv", format="csv")
+    table = pd.read_csv(path, dtype={"wave": str, "group": str, "row": str},
+                        keep_default_na=False, na_values=[""])
+    assert (table["base_flag"] == SUPPRESSED).sum() > 1000
+    indicators = table[table["row_type"] == "indicator"].rename(columns={"row": "indicator"})
+    level_of = {(q, code_text(level)): level for q, level in
+                zip(truth.answers["question"], truth.answers["level"])}
+    answers = table[table["row_type"] == "answer"]
+    answers = answers.assign(level=[level_of[(q, r)] for q, r in
+                                    zip(answers["question"], answers["row"])])
+    # read back right: the cube's hidden cells, and its shown values as published
+    key = ["wave", "indicator", "breakdown", "group"]
+    published = round_published(released.frame).set_index(key)
+    read = indicators.set_index(key).loc[published.index]
+    assert (read["base_flag"] == published["base_flag"]).all()
+    assert np.allclose(read["estimate"], published["estimate"], equal_nan=True, atol=1e-12)
+    assert len(answers) == len(released.answers)
+    attempts = attack(indicators, answers, released=released, truth=truth, tracker=tracker)
+    leaks = attempts[attempts["disclosed"] | attempts["base_disclosed"]]
+    assert leaks.empty, leaks.head(20).to_string()

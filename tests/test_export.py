@@ -69,14 +69,17 @@ def test_suppression_in_every_view(site):
             seen += len(hidden)
             for r in hidden:
                 assert r["estimate"] == r["ci_low"] == r["ci_high"] == r["change"] == r["letters"] == ""
-                assert r["note"] == "n<100"
-            labels = [a for a in view["figure"]["layout"]["annotations"] if a["text"] == "n<100"]
+                assert r["n"] == "" and r["note"] == {"small base": "n<100",
+                                                       "complementary": "[c]"}[r["suppression"]]
+            labels = [a for a in view["figure"]["layout"]["annotations"]
+                      if a["text"] in ("n<100", "[c]")]
             assert len(labels) == len(hidden), key
             cells = re.findall(r'<tr data-flag="suppressed">(.*?)</tr>', view["table"])
             assert len(cells) == len(hidden)
             for row in cells:
                 tds = re.findall(r"<td>(.*?)</td>", row)
-                assert tds[2] == "n&lt;100" and not re.search(r"\d", "".join(tds[3:6]))
+                assert tds[2] in ("n&lt;100", "[c]") and tds[6] == tds[2]
+                assert not re.search(r"\d", "".join(tds[3:6]))
     assert seen > 0
 
 
@@ -112,10 +115,16 @@ def test_every_page_of_any_catalogue_and_why_views_are_empty(scaffolded_site):
                 assert not view["figure"]["data"]
     assert {(page, key) for page, key, _ in written.empty} == set(empty)
     # the region breakdown (each region under 200) of every indicator, trend and groups, and
-    # of each overview topic
+    # of each overview topic; and, where one mode is under 200, the mode breakdown, whose
+    # other group is hidden with it (total minus the other group would give it away)
     assert {why.kind for _, _, why in written.empty} == {"suppressed"}
-    assert {key.split("&")[1] for _, key, _ in written.empty} == {"breakdown=region"}
-    assert len(written.empty) == 8 * 2 + 2
+    by_breakdown = {}
+    for _, key, why in written.empty:
+        by_breakdown.setdefault(key.split("&")[1], []).append(why.text)
+    assert set(by_breakdown) == {"breakdown=region", "breakdown=mode"}
+    assert len(by_breakdown["breakdown=region"]) == 8 * 2 + 2
+    assert all("the others are hidden so that those cannot be worked out" in text
+               for text in by_breakdown["breakdown=mode"])
     assert all(t.replace("<br>", " ").startswith("Every group of this breakdown is suppressed")
                for t in empty.values())
     summary = str(written)

@@ -53,7 +53,7 @@ def test_cells_suppressed_low_and_missing():
 
 
 def test_csv_values_and_excel_formats():
-    assert f.csv_value(0.456789, "share") == 45.68
+    assert f.csv_value(0.456789, "share") == 46.0  # as shown: "46%"
     assert f.csv_value(-0.1, "net") == -10.0
     assert f.csv_value(2.34567, "mean") == 2.35
     assert f.csv_value(None, "share") is None

@@ -78,7 +78,8 @@ def test_console_script_is_declared():
 REFERENCE = ROOT / "tests" / "reference"
 #: Inputs the R scripts read (data, not reference values), as globs under REFERENCE.
 REFERENCE_INPUTS = ("estimation/inputs/*.csv", "regression/nhanes.csv", "weighting/apiclus1.csv",
-                    "weighting/apistrat.csv", "weighting/tracker2024_slice.csv", "waves/inputs.csv")
+                    "weighting/apistrat.csv", "weighting/tracker2024_slice.csv", "waves/inputs.csv",
+                    "dont_know/data.csv")
 
 
 def _reference_csvs() -> list[Path]:

@@ -12,6 +12,8 @@ from surveytools.presentation.tables import tidy_table
 
 MANIFEST = Path(__file__).resolve().parents[1] / "data" / "tracker" / "waves.toml"
 STRICT = st.SmallBaseRule(suppress_below=100, flag_below=150)
+#: What stands in a hidden cell, by why it is hidden.
+HIDDEN = {"small base": "n<100", "complementary": "[c]"}
 
 
 @pytest.fixture(scope="module")
@@ -90,17 +92,20 @@ def test_indicator_cells_match_the_cube_and_hide_suppressed(book, cube):
             cell = sheet.cell(row=row, column=column)
             letters = sheet.cell(row=row + 1, column=column).value
             if record.base_flag == "suppressed":
-                assert cell.value == "n<100"
+                assert cell.value == HIDDEN[record.suppression]
                 assert letters is None
                 checked_hidden += 1
             else:
-                assert cell.value == pytest.approx(record.estimate, rel=1e-12)
+                # the value as published: rounded to what the cell shows, not kept at full
+                # precision under a "0%" format
+                assert cell.value == pytest.approx(np.round(record.estimate, 2), abs=1e-12)
                 assert (letters or "") == record.letters
                 if record.base_flag == "low":
                     assert cell.number_format.endswith('"*"')
                     checked_low += 1
         total = frame[(frame["indicator"] == indicator.name) & (frame["breakdown"] == "total")]
-        assert sheet.cell(row=row, column=3).value == pytest.approx(total["estimate"].iloc[0])
+        assert sheet.cell(row=row, column=3).value == pytest.approx(
+            np.round(total["estimate"].iloc[0], 2), abs=1e-12)
     assert checked_hidden > 0 and checked_low > 0
 
 
@@ -118,11 +123,14 @@ def test_no_number_in_any_suppressed_cell(book, cube):
                                             flags["base_flag"]) if f == "suppressed"}
         hidden_cols = {c for c, key in header.items() if labels[key] in hidden}
         first, base = _row(sheet, "Answers (% of all asked)"), _row(sheet, "Unweighted base")
+        reasons = dict(zip(zip(flags["breakdown"], flags["group"]), flags["suppression"]))
         for column in hidden_cols:
+            label = HIDDEN[reasons[labels[header[column]]]]
             for row in range(first + 1, base):
-                assert sheet.cell(row=row, column=column).value == "n<100"
-            # bases stay: the size of the base explains the gap
-            assert isinstance(sheet.cell(row=base, column=column).value, (int, float))
+                assert sheet.cell(row=row, column=column).value == label
+            # the bases are hidden with the estimates (base differences disclose too)
+            assert sheet.cell(row=base, column=column).value == label
+            assert sheet.cell(row=base + 1, column=column).value == label
             checked += 1
     assert checked > 0
 
@@ -136,7 +144,13 @@ def test_csv_is_tidy_and_suppressed(cube, tmp_path):
     assert hidden.any()
     for column in ("estimate", "se", "ci_low", "ci_high", "change", "change_se", "change_p"):
         assert table.loc[hidden, column].isna().all(), column
-    assert (table.loc[hidden, "display"] == "n<100").all()
+    assert (table.loc[hidden, "display"] == table.loc[hidden, "suppression"].map(HIDDEN)).all()
+    assert set(table.loc[hidden, "suppression"]) == set(HIDDEN)
+    assert table.loc[hidden, ["n", "weighted_n"]].isna().all().all()
+    # published as shown: whole per cent (as fractions), weighted bases to tens
+    shares = table[~hidden & (table["kind"] == "share")]
+    assert np.allclose(shares["estimate"] * 100, np.round(shares["estimate"] * 100), atol=1e-9)
+    assert np.allclose(table.loc[~hidden, "weighted_n"] % 10, 0)
     assert table.loc[hidden, "letters"].isna().all()
     shown = table[~hidden & table["estimate"].notna()]
     assert not shown["display"].str.startswith("n<").any()
@@ -237,9 +251,10 @@ def test_tab_book_rows_are_answers_with_letters(tab_book):
     frame = built.select(indicator="trust_nhs_10", waves="2024")
     row = first + 1 + 2 * 10 + 1
     assert sheet.cell(row=row, column=3).value == pytest.approx(
-        frame.loc[frame["breakdown"] == "total", "estimate"].iloc[0], rel=1e-12)
+        np.round(frame.loc[frame["breakdown"] == "total", "estimate"].iloc[0], 2), abs=1e-12)
     letters = {sheet.cell(row=row + 1, column=c).value for c in range(6, 9)}
     shown = set(frame.loc[frame["breakdown"] == "age", "letters"]) - {""}
     assert letters - {None} == shown
     change = sheet.cell(row=row, column=4).value
-    assert change == pytest.approx(frame.loc[frame["breakdown"] == "total", "change"].iloc[0])
+    assert change == pytest.approx(
+        np.round(frame.loc[frame["breakdown"] == "total", "change"].iloc[0], 2), abs=1e-12)

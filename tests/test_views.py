@@ -68,8 +68,9 @@ def test_csv_frame_blanks_suppressed_rows(strict_rows):
     assert out.loc[hidden, ["estimate", "ci_low", "ci_high", "change"]].isna().all().all()
     assert (out.loc[hidden, "note"] == "n<100").all() and (out.loc[hidden, "letters"] == "").all()
     shown = out[~hidden]
-    assert shown["estimate"].tolist() == [round(100 * e, 2) for e in rows.loc[~hidden.to_numpy(),
-                                                                            "estimate"]]
+    # as shown: whole per cent, nothing finer
+    assert shown["estimate"].tolist() == [round(100 * e) for e in rows.loc[~hidden.to_numpy(),
+                                                                         "estimate"]]
 
 
 def test_note_html_states_rule_method_and_the_cube_note(cube):

@@ -108,6 +108,39 @@ def answer_shares(wave: str, survey, questions, cells: dict, rule) -> pd.DataFra
                       else pd.DataFrame(columns=columns))
 
 
+def answer_bases(wave: str, survey, questions, cells: dict, rule) -> pd.DataFrame:
+    """The bases of :func:`answer_shares` without the shares: per question x group of
+    one wave's stacked cells, the respondents with an answer (user-missing codes
+    out) and their weighted sum; the rows are those of :func:`answer_shares`
+    with one row per question x group and no ``level`` or ``estimate``.
+
+    What the disclosure pattern needs of the answer shares when they are not
+    published (:mod:`surveytools.indicators.disclosure`): the same cells are
+    hidden whether a cube has the answer shares or not.
+    """
+    parts = []
+    data = survey.data
+    weights = pd.Series(np.asarray(survey.weights, dtype=float), index=data.index)
+    for question in questions:
+        if question not in data.columns:
+            continue
+        values = data[question]
+        if not values.notna().any() or not answer_codes(survey.meta, question,
+                                                        _observed(values)):
+            continue
+        based = (values.notna() & ~survey.meta.missing_mask(question, values)).to_numpy()
+        cell = data[CELL].to_numpy()[based]
+        sums = weights[based].groupby(cell).agg(["size", "sum"])
+        groups = [cells[int(c)] for c in sums.index]
+        parts.append(pd.DataFrame({
+            "wave": wave, "question": question, "breakdown": [bd.name for bd, _ in groups],
+            "group": [g.code for _, g in groups], "n": sums["size"].to_numpy(float),
+            "weighted_n": sums["sum"].to_numpy(float)}))
+    columns = ["wave", "question", "breakdown", "group", "n", "weighted_n"]
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    return frame.assign(base_flag=rule.flags(frame["n"].to_numpy(float)))
+
+
 def _missing_labels(meta: Metadata, question: str, observed: Iterable) -> dict:
     """User-missing code -> its label (or its code as text) among the labelled and
     ``observed`` codes of ``question``."""

@@ -59,8 +59,10 @@ class Indicator:
     minus : tuple
         ``net`` only: the answers subtracted.
     dont_know : {"exclude", "include"}
-        User-missing answers ("Don't know") out of the base, or in the base
-        and counted as not-yes.
+        Declared non-answers out of the base, or (``"include"``) the don't-know
+        answers (Don't know, Can't choose, Not sure ...) in the base, counted as
+        not-yes; refusals, skips, not asked and not applicable stay out
+        (:mod:`surveytools.indicators.cells`).
     label, short_label, row_label, topic, wording : str
         Texts for tables and dashboards; ``wording`` defaults to the
         question's variable label.

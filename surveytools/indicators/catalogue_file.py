@@ -15,7 +15,8 @@ Indicators file::
     kind = "share"                   # "share" | "net" | "mean"
     codes = [7, 8, 9, 10]            # share: the answers counted as "yes"
     # plus = [4, 5], minus = [1, 2]  # net: plus share minus minus share
-    dont_know = "exclude"            # or "include": in the base, counted as not-yes
+    dont_know = "exclude"            # or "include": Don't know in the base, counted as not-yes
+                                     # (refusals and skips stay out)
     topic = "Trust to use data"
     label = "Trust the NHS to use their data (7-10)"
     short_label = "NHS"

@@ -20,7 +20,12 @@ group of every breakdown (:mod:`surveytools.indicators.cells`), so the whole
 cube of the example tracker takes about a hundred estimator calls, not a
 thousand.
 The small-base rule is applied before anything is derived: a suppressed
-group has no estimate, no letter, gives no letter and has no change.
+group has no estimate, no letter, gives no letter and has no change.  Then
+the groups that would let a suppressed one be worked out (total minus the
+other groups, nested breakdowns, answers, changes) are hidden with it
+(:mod:`surveytools.indicators.disclosure`: one pattern for the indicators
+and the answer shares, whether or not the cube has the shares), and the
+letters are read with every hidden group out of the tests.
 
 Examples
 --------
@@ -50,12 +55,14 @@ from ..core.smallbase import SUPPRESSED, SmallBaseRule, blank
 from ..estimation.compare import wave_change
 from ..estimation.intervals import check_ci, interval
 from ..waves.missing import fix_lines
-from .answers import answer_shares, excluded, tab_book
+from .answers import answer_bases, answer_shares, excluded, tab_book
 from .catalogue import Breakdown, Breakdowns, Group, Indicator, IndicatorCatalogue
 from .catalogue_file import load_breakdowns, load_indicators
+from .disclosure import KEYS as UNIT_KEYS
+from .disclosure import SUPPRESSION, apply_pattern, membership, protect_answers, suppression_pattern
 from .cells import CELL, CELL_STEP, TOTAL, cell_codes, estimate, pair_tests, stacked_cells
 from .significance import (ALPHA, CORRECTION_TEXT, check_correction, column_letter,
-                           group_letters)
+                           group_letters, letters_from_pairs)
 
 __all__ = ["IndicatorCube", "cube", "compare_groups", "COLUMNS"]
 
@@ -63,8 +70,10 @@ COLUMNS = [
     "wave", "indicator", "indicator_label", "question", "kind", "breakdown", "breakdown_label",
     "group", "group_label", "group_order", "estimate", "se", "ci_low", "ci_high", "df", "n",
     "weighted_n", "n_eff", "deff", "base_flag", "dont_know", "change", "change_se", "change_p",
-    "change_significant", "change_note", "letter", "letters", "ci_method",
+    "change_significant", "change_note", "letter", "letters", "ci_method", "suppression",
 ]
+#: The columns the builder makes (why a cell is hidden comes with the disclosure pattern).
+_BUILT = [c for c in COLUMNS if c != SUPPRESSION]
 #: Cube columns emptied for a suppressed group (the change columns and letters
 #: are never computed for one).
 _BLANKED = ("estimate", "se", "ci_low", "ci_high", "df", "deff", "n_eff")
@@ -72,7 +81,7 @@ _CHANGE_COLUMNS = ["change", "change_se", "change_p"]
 #: Columns of :attr:`IndicatorCube.undeclared` (those of ``Tracker.missing_audit()``).
 UNDECLARED_COLUMNS = ("wave", *AUDIT_COLUMNS)
 #: Version of the file :meth:`IndicatorCube.save` writes.
-FILE_FORMAT = 2
+FILE_FORMAT = 3
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -217,7 +226,11 @@ class IndicatorCube:
             f"at p < {self.alpha:g} (no multiple-comparison adjustment)." + self._breaks_note,
             dk + ".",
             self.small_base.describe(),
-            "A suppressed group has no estimate, letter or change and is left out of every test.",
+            "A suppressed group has no estimate, letter or change and is left out of every test. "
+            "So that it cannot be worked out from the total and the other groups (by "
+            "subtraction, from nested breakdowns such as nation and region, from the answers "
+            "or the changes), at least one more group is hidden with it wherever it could "
+            "(complementary suppression), and the bases of hidden groups are withheld.",
         ])
 
     @property
@@ -419,25 +432,40 @@ def cube(tracker, catalogue=None, breakdowns=None, *, ci: str = "logit", conf_le
                        comparable=getattr(tracker, "not_comparable", None))
     cells = cell_codes((TOTAL, *breakdowns))
     answer_rows = []
+    shares_or_bases = answer_shares if answers else answer_bases
     with warnings.catch_warnings():  # said once per question above, not once per wave
         warnings.simplefilter("ignore", UndeclaredMissingWarning)
         for wave in waves:
             survey = stacked_cells(tracker[wave], catalogue, (TOTAL, *breakdowns))
             builder.add_wave(wave, survey)
-            if answers:
-                answer_rows.append(answer_shares(wave, survey, catalogue.questions, cells, rule))
+            answer_rows.append(shares_or_bases(wave, survey, catalogue.questions, cells, rule))
+    answer_frame = pd.concat(answer_rows, ignore_index=True)
+    frame, answer_frame = _protected(builder, answer_frame, rule, breakdowns, waves)
     surveys = [tracker[w] for w in waves]
     return IndicatorCube(
-        frame=builder.frame(), catalogue=catalogue, breakdowns=breakdowns, small_base=rule,
+        frame=frame, catalogue=catalogue, breakdowns=breakdowns, small_base=rule,
         waves=waves, ci=ci, conf_level=conf_level, correction=correction, alpha=alpha,
         shared=shared, weights=tuple(sorted({s.design.weight for s in surveys})),
         exact_with_ci=all(not s.design.is_replicate and bool((s.weights > 0).all())
                           for s in surveys),
-        answers=pd.concat(answer_rows, ignore_index=True) if answers else None,
+        answers=answer_frame if answers else None,
         sources={w: s.meta.file for w, s in zip(waves, surveys)},
         name=getattr(tracker, "name", None), description=getattr(tracker, "description", None),
         breaks=dict(getattr(tracker, "breaks", {})), undeclared=undeclared,
         excluded=excluded(tracker, catalogue.questions))
+
+
+def _protected(builder: "_Builder", answer_frame: pd.DataFrame, rule: SmallBaseRule,
+               breakdowns: Breakdowns, waves: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The cube's rows and the answer shares (or their bases) with complementary
+    suppression applied (:mod:`surveytools.indicators.disclosure`): one pattern for
+    both, every hidden group left out of the tests behind the letters."""
+    groups = membership(breakdowns)
+    pattern = suppression_pattern(builder.bases(), rule, groups=groups, answers=answer_frame)
+    hidden = frozenset(tuple(key) for key in
+                       pattern.loc[pattern[SUPPRESSION] != "", list(UNIT_KEYS)].to_numpy())
+    frame = apply_pattern(builder.frame(hidden), pattern, waves=waves)
+    return frame[COLUMNS], protect_answers(answer_frame, frame)
 
 
 # -- inputs ----------------------------------------------------------------
@@ -578,16 +606,23 @@ class _Builder:
         part = {c: table[c].to_numpy(dtype=float) for c in
                 ("estimate", "se", "ci_low", "ci_high", "df", "n", "weighted_n", "n_eff", "deff")}
         part.update(self._change(wave, ind, est, codes, hidden))
-        letter, letters = self._letters(est, codes, hidden)
-        part.update(wave=wave, indicator=ind, code=codes, base_flag=flags, letter=letter,
-                    letters=letters, ci_method=est.ci_method if ind.kind == "share" else "t")
+        part.update(wave=wave, indicator=ind, code=codes, base_flag=flags,
+                    tests=pair_tests(est, hidden, alpha=self.alpha, correction=self.correction),
+                    ci_method=est.ci_method if ind.kind == "share" else "t")
         return part
 
-    def _letters(self, est, codes, hidden) -> tuple[list, list]:
+    def _letters(self, tests: pd.DataFrame, codes, hidden) -> tuple[list, list]:
         """Each row's own letter (its group's position in the breakdown) and the letters
-        of the groups it is significantly higher than (see :func:`pair_tests`)."""
+        of the groups it is significantly higher than (see :func:`pair_tests`).  The
+        tests were made with the small-base rule's groups left out; groups hidden
+        since (complementary suppression) leave the family here, before the adjustment."""
         own = {c: column_letter(c % CELL_STEP) if c >= CELL_STEP else "" for c in codes}
-        tests = pair_tests(est, hidden, alpha=self.alpha, correction=self.correction)
+        gone = set(codes[hidden].tolist())
+        if gone:
+            tests = letters_from_pairs(
+                tests.assign(p_value=tests["p_value"].where(
+                    ~(tests["a"].isin(gone) | tests["b"].isin(gone)))),
+                alpha=self.alpha, correction=self.correction, family="breakdown")
         higher_than = group_letters(sorted(own), tests, letters=own)
         return [own[c] for c in codes], [higher_than[c] for c in codes]
 
@@ -613,13 +648,37 @@ class _Builder:
             out[column][usable] = values[where[usable]]
         return out
 
-    def frame(self) -> pd.DataFrame:
+    def bases(self) -> pd.DataFrame:
+        """``wave, question, breakdown, group, n, weighted_n, base_flag`` of every row
+        (what the disclosure pattern needs; no tests or letters)."""
+        columns: dict[str, list] = {c: [] for c in ("wave", "question", "breakdown", "group",
+                                                    "n", "weighted_n", "base_flag")}
+        for part in self.parts:
+            groups = [self.cells[int(c)] for c in part["code"]]
+            columns["wave"] += [part["wave"]] * len(groups)
+            columns["question"] += [part["indicator"].question] * len(groups)
+            columns["breakdown"] += [bd.name for bd, _ in groups]
+            columns["group"] += [g.code for _, g in groups]
+            for name in ("n", "weighted_n", "base_flag"):
+                columns[name] += list(part[name])
+        return pd.DataFrame(columns)
+
+    def frame(self, hidden: frozenset = frozenset()) -> pd.DataFrame:
+        """The cube's rows; ``hidden``: the units (wave, question, breakdown, group)
+        hidden beyond the small-base rule, which leave the tests behind the letters."""
         if not self.parts:
-            return pd.DataFrame(columns=COLUMNS)
-        columns: dict[str, list] = {c: [] for c in COLUMNS if c != "change_significant"}
+            return pd.DataFrame(columns=_BUILT)
+        columns: dict[str, list] = {c: [] for c in _BUILT if c != "change_significant"}
         for part in self.parts:
             ind, k = part["indicator"], len(part["code"])
             groups = [self.cells[int(c)] for c in part["code"]]
+            gone = part["base_flag"] == SUPPRESSED
+            if hidden:
+                gone = gone | np.array([(str(part["wave"]), ind.question, bd.name, str(g.code))
+                                        in hidden for bd, g in groups])
+            letter, letters = self._letters(part["tests"], part["code"], gone)
+            columns["letter"] += letter
+            columns["letters"] += letters
             columns["wave"] += [part["wave"]] * k
             columns["indicator"] += [ind.name] * k
             columns["indicator_label"] += [ind.label] * k
@@ -633,11 +692,10 @@ class _Builder:
             columns["dont_know"] += [ind.dont_know_text] * k
             columns["ci_method"] += [part["ci_method"]] * k
             for name in ("estimate", "se", "ci_low", "ci_high", "df", "n", "weighted_n",
-                         "n_eff", "deff", "base_flag", "letter", "letters", *_CHANGE_COLUMNS,
-                         "change_note"):
+                         "n_eff", "deff", "base_flag", *_CHANGE_COLUMNS, "change_note"):
                 columns[name] += list(part[name])
         frame = pd.DataFrame(columns)
         frame["change_significant"] = (frame["change_p"] < self.alpha).to_numpy()
         frame["n"] = frame["n"].astype(int)
-        return blank(frame[COLUMNS], frame["base_flag"].to_numpy() == SUPPRESSED,
+        return blank(frame[_BUILT], frame["base_flag"].to_numpy() == SUPPRESSED,
                      columns=_BLANKED)

@@ -108,7 +108,7 @@ from ..core.smallbase import SUPPRESSED, SmallBaseRule, blank
 from .cells import TOTAL
 from .significance import column_letter
 
-__all__ = ["protect", "protect_answers", "suppression_pattern", "audit", "membership",
+__all__ = ["protect", "apply_pattern", "protect_answers", "suppression_pattern", "audit", "membership",
            "round_published", "SMALL_BASE", "COMPLEMENTARY", "SUPPRESSION", "BASE_STEP"]
 
 #: Values of the ``suppression`` column: why a cell is hidden ("" = shown).
@@ -319,10 +319,13 @@ class _Unit:
             if not len(leaks):
                 return reasons
             leak = min(leaks, key=lambda i: (not primary[i], n[i], order[i]))
-            chosen = min(self._candidates(hidden), key=lambda cells: (
-                not self._breaks(hidden, cells, leak), breakdown[leak] not in breakdown[cells],
+            ranked = sorted(self._candidates(hidden), key=lambda cells: (
+                breakdown[leak] not in breakdown[cells],
                 self.variable[leak] not in self.variable[cells],
                 not weighted[cells].min() >= weighted[leak], n[cells].min(), order[cells].min()))
+            # the first in that order whose hiding breaks the derivation, else the first
+            chosen = next((cells for cells in ranked if self._breaks(hidden, cells, leak)),
+                          ranked[0])
             hidden[chosen] = True
             reasons[chosen] = COMPLEMENTARY
 
@@ -392,12 +395,28 @@ def protect(frame: pd.DataFrame, rule: SmallBaseRule, *, groups: Mapping,
     [['', 0.5, 0.0], ['', 0.4, nan], ['', 0.6, nan]]
     """
     pattern = suppression_pattern(frame, rule, groups=groups, answers=answers, total=total)
+    return apply_pattern(frame, pattern, waves=waves)
+
+
+def apply_pattern(frame: pd.DataFrame, pattern: pd.DataFrame, *, waves=None) -> pd.DataFrame:
+    """``frame`` hidden as :func:`suppression_pattern` says: :func:`protect` in two
+    steps, for a caller that needs the pattern in between (the cube leaves every
+    hidden group out of the tests behind its letters).
+
+    Raises
+    ------
+    DataError
+        A row of ``frame`` whose unit the pattern does not have.
+    """
     question = _question_column(frame)
     reasons = _lookup(frame, pattern, question)
     if pd.isna(reasons).any():
-        raise DataError("rows without a suppression unit", column=question,
-                        expected="wave, question, breakdown, group on every row",
-                        found="missing keys", hint="pass cube rows")
+        first = frame[pd.isna(reasons)].iloc[0]
+        raise DataError("a row without a suppression unit", column=question,
+                        expected="the units of suppression_pattern(frame, ...)",
+                        found=f"{first['wave']}/{first[question]}/{first['breakdown']}/"
+                              f"{first['group']}",
+                        hint="pattern = suppression_pattern(frame, rule, groups=groups)")
     out = _hide(frame, reasons)
     out = _blank_changes(out, waves)
     return _strip_letters(out)

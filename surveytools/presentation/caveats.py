@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..core.smallbase import SUPPRESSED
+from ..indicators.disclosure import COMPLEMENTARY
 
 #: What each kind of empty view means, for the export's summary.
 KINDS = {
@@ -97,8 +98,11 @@ def why_empty(cube, rows: pd.DataFrame, *, indicators: Sequence[str], breakdown:
         if breakdown == "total":
             return Empty("suppressed", f"Too few people answered in {waves_text(waves)} "
                                        f"({fewer}): the estimate is suppressed.")
+        protecting = "suppression" in rows.columns and (rows["suppression"] == COMPLEMENTARY).any()
+        why = (f"{fewer} in some; the others are hidden so that those cannot be worked out "
+               "from them and the total" if protecting else f"{fewer} in each")
         return Empty("suppressed", f"Every group of this breakdown is suppressed in "
-                                   f"{waves_text(waves)} ({fewer} in each). "
+                                   f"{waves_text(waves)} ({why}). "
                                    "Choose a breakdown with larger groups, or all adults.")
     return None
 

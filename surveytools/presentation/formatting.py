@@ -38,18 +38,24 @@ from __future__ import annotations
 import pandas as pd
 
 from ..core.smallbase import LOW, SUPPRESSED, SmallBaseRule, blank
+from ..indicators.disclosure import COMPLEMENTARY
 from ..estimation.intervals import CI_METHODS
 
 #: Decimals of a mean score (and of its change) everywhere it is shown.
 MEAN_DECIMALS = 2
-#: Decimals of the numbers in a view's CSV download (per cent for shares and nets).
-CSV_DECIMALS = 2
+#: Decimals of the numbers in a view's CSV download: those shown (per cent for shares
+#: and net scores, points for their changes).
+CSV_DECIMALS = {"share": 0, "net": 0, "mean": MEAN_DECIMALS}
 #: The unit written after a value of each kind.
 UNITS = {"share": "%", "net": "", "mean": ""}
 #: Appended to a value on a low base.
 LOW_MARK = "*"
 #: What a base flag means, for a table's "Base" column.
 FLAG_TEXT = {SUPPRESSED: "too small: suppressed", LOW: "low base"}
+#: What stands in a cell hidden to protect a small group (complementary suppression,
+#: :mod:`surveytools.indicators.disclosure`), and what it means.
+COMPLEMENTARY_LABEL = "[c]"
+COMPLEMENTARY_TEXT = "hidden: would reveal a suppressed group"
 #: Display names of the confidence-interval methods of
 #: :data:`surveytools.estimation.intervals.CI_METHODS`, in that order.
 CI_LABELS = {method: {"logit": "Logit", "beta": "Korn-Graubard (beta)", "wilson": "Wilson",
@@ -114,24 +120,46 @@ def change_text(change, kind: str, *, significant: bool = False) -> str:
     return text
 
 
-def cell_text(value, kind: str, flag: str, rule: SmallBaseRule) -> str:
-    """What a table cell shows: the rule's label when suppressed, the value (with
+def hidden_label(rule: SmallBaseRule, suppression: str = "") -> str:
+    """What stands in a suppressed cell: the rule's label (``"n<50"``) for a small
+    base, :data:`COMPLEMENTARY_LABEL` for a cell hidden to protect one.
+
+    >>> hidden_label(SmallBaseRule(), "small base"), hidden_label(SmallBaseRule(), "complementary")
+    ('n<50', '[c]')
+    """
+    return COMPLEMENTARY_LABEL if suppression == COMPLEMENTARY else rule.suppressed_label
+
+
+def flag_text(flag: str, suppression: str = "") -> str:
+    """What a row's base flag means, in words (a table's "Base" column); ``""`` for ok.
+
+    >>> flag_text("suppressed", "complementary"), flag_text("low")
+    ('hidden: would reveal a suppressed group', 'low base')
+    """
+    if flag == SUPPRESSED and suppression == COMPLEMENTARY:
+        return COMPLEMENTARY_TEXT
+    return FLAG_TEXT.get(flag, "")
+
+
+def cell_text(value, kind: str, flag: str, rule: SmallBaseRule, suppression: str = "") -> str:
+    """What a table cell shows: :func:`hidden_label` when suppressed, the value (with
     :data:`LOW_MARK` on a low base) otherwise, ``""`` when there is no value."""
     if flag == SUPPRESSED:
-        return rule.suppressed_label
+        return hidden_label(rule, suppression)
     text = format_value(value, kind)
     return text + LOW_MARK if text and flag == LOW else text
 
 
 def csv_value(value, kind: str):
-    """A number for a CSV download: as shown (per cent for shares and nets), rounded to
-    :data:`CSV_DECIMALS`; None if missing.
+    """A number for a CSV download exactly as shown (per cent for shares and nets, to
+    :data:`CSV_DECIMALS` of each kind: nothing more precise is published than a
+    reader sees); None if missing.
 
-    >>> csv_value(0.45678, "share"), csv_value(2.34567, "mean")
-    (45.68, 2.35)
+    >>> csv_value(0.45678, "share"), csv_value(-0.1234, "net"), csv_value(2.34567, "mean")
+    (46.0, -12.0, 2.35)
     """
     shown = display_value(value, kind)
-    return None if shown is None else round(shown, CSV_DECIMALS)
+    return None if shown is None else round(shown, CSV_DECIMALS[kind])
 
 
 def excel_format(kind: str, *, change: bool = False) -> str:

@@ -39,8 +39,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..core.smallbase import DEFAULT_RULE, LOW, SUPPRESSED, SmallBaseRule
-from .formatting import (LOW_MARK, UNITS, cell_text, conf_text, display_value, format_interval,
-                         format_value, visible)
+from ..indicators.disclosure import COMPLEMENTARY
+from .formatting import (COMPLEMENTARY_TEXT, LOW_MARK, UNITS, cell_text, conf_text, display_value,
+                         format_interval, format_value, hidden_label, visible)
 
 #: Okabe-Ito colours (colour-blind safe), yellow last: it is faint on white.
 PALETTE = (
@@ -83,7 +84,7 @@ def _first(frame: pd.DataFrame, column: str, default: str = "") -> str:
 def _hover(row, kind: str, rule: SmallBaseRule, name: str, conf_level: float) -> str:
     head = f"<b>{name}</b>, {row['wave']}"
     if row["base_flag"] == SUPPRESSED:
-        return f"{head}<br>{rule.suppressed_label}: base too small, estimate suppressed"
+        return f"{head}<br>{_hidden_why(rule, _reason(row))}"
     text = f"{head}<br>{format_value(row['estimate'], kind)}"
     interval = format_interval(row.get("ci_low"), row.get("ci_high"), kind)
     if interval:
@@ -150,15 +151,35 @@ def _ordered_groups(frame: pd.DataFrame) -> list[tuple[str, str]]:
     return list(zip(groups["group"].astype(str), groups["group_label"].astype(str)))
 
 
-def _gap_label(*, x, rule: SmallBaseRule, hover: str, colour: str, step: int) -> dict:
+def _gap_label(*, x, rule: SmallBaseRule, reason: str, hover: str, colour: str, step: int) -> dict:
     """The annotation that stands in a suppressed estimate's place (paper height, no value)."""
-    return {"x": x, "y": 0.02 + 0.07 * step, "xref": "x", "yref": "paper", "text": rule.suppressed_label,
+    return {"x": x, "y": 0.02 + 0.07 * step, "xref": "x", "yref": "paper",
+            "text": hidden_label(rule, reason),
             "hovertext": hover, "showarrow": False, "font": {"color": "#1a1a1a", "size": 12},
             "bgcolor": "rgba(255,255,255,0.9)", "bordercolor": colour, "borderwidth": 1.5}
 
 
-def _suppressed_hover(label: str, wave: str, rule: SmallBaseRule) -> str:
+def _hidden_why(rule: SmallBaseRule, reason: str) -> str:
+    """Why a cell has no value, in words (after its label)."""
+    if reason == COMPLEMENTARY:
+        return f"{hidden_label(rule, reason)}: {COMPLEMENTARY_TEXT}"
+    return f"{rule.suppressed_label}: base too small, estimate suppressed"
+
+
+def _suppressed_hover(label: str, wave: str, rule: SmallBaseRule, reason: str = "") -> str:
+    if reason == COMPLEMENTARY:
+        return f"{label}, {wave}: {COMPLEMENTARY_TEXT}"
     return f"{label}, {wave}: base under {rule.suppress_below}, estimate suppressed"
+
+
+def _reason(row) -> str:
+    """Why a row is hidden (its ``suppression``; ``""`` for rows without one)."""
+    reason = row.get("suppression", "") if hasattr(row, "get") else ""
+    return reason if isinstance(reason, str) else ""
+
+
+def _reasons(frame: pd.DataFrame) -> list[str]:
+    return [_reason(row) for _, row in frame.iterrows()]
 
 
 # -- charts ------------------------------------------------------------------
@@ -211,12 +232,13 @@ def trend_chart(frame: pd.DataFrame, *, waves: Sequence[str] | None = None, titl
             traces += _trend_traces(g.iloc[first:end], group=group, label=label, kind=kind,
                                     rule=small_base, conf_level=conf_level, style=i,
                                     legend=first == 0)
-        for wave, flag in zip(order, g["base_flag"]):
+        for wave, flag, reason in zip(order, g["base_flag"], _reasons(g)):
             if flag == SUPPRESSED:
                 step = gap_steps.get(wave, 0)
                 gap_steps[wave] = step + 1
-                annotations.append(_gap_label(x=wave, rule=small_base, colour=colour, step=step,
-                                              hover=_suppressed_hover(label, wave, small_base)))
+                annotations.append(_gap_label(
+                    x=wave, rule=small_base, reason=reason, colour=colour, step=step,
+                    hover=_suppressed_hover(label, wave, small_base, reason)))
     annotations += [_break_label(order.index(wave), why) for wave, why in breaks.items()]
     lone = 1 in {end - first for first, end in zip(starts, starts[1:])}
     note = (f"Shaded bands{' (whiskers on a lone wave)' if lone else ''}: "
@@ -342,10 +364,12 @@ def group_chart(frame: pd.DataFrame, *, title: str | None = None, question: str 
         })
         # the centre of this wave's bar within each group: categories sit at 0, 1, 2, ...
         offset = (1 - bargap) * ((i + 0.5) / len(waves) - 0.5)
-        for position, (flag, (_, label)) in enumerate(zip(w["base_flag"], groups)):
+        for position, (flag, reason, (_, label)) in enumerate(zip(w["base_flag"], _reasons(w),
+                                                                  groups)):
             if flag == SUPPRESSED:
-                annotations.append(_gap_label(x=position + offset, rule=small_base, colour=colour,
-                                              step=0, hover=_suppressed_hover(label, wave, small_base)))
+                annotations.append(_gap_label(
+                    x=position + offset, rule=small_base, reason=reason, colour=colour, step=0,
+                    hover=_suppressed_hover(label, wave, small_base, reason)))
     return _figure(
         traces, annotations, title=(title or _first(rows, "indicator_label")) + f" ({', '.join(waves)})",
         subtitle=_subtitle(rows, question), kind=kind,
@@ -395,12 +419,14 @@ def heatmap_chart(frame: pd.DataFrame, *, title: str | None = None, row_labels: 
         r = _aligned(rows[rows["indicator"] == ind], "group", [g for g, _ in groups])
         z_row, text_row, hover_row = [], [], []
         for (_, row), label in zip(r.iterrows(), labels):
-            flag = row["base_flag"]
-            text_row.append(cell_text(row["estimate"], row["kind"], flag, small_base))
+            flag, reason = row["base_flag"], _reason(row)
+            text_row.append(cell_text(row["estimate"], row["kind"], flag, small_base, reason))
             if flag == SUPPRESSED:  # a cell without a value shows no text: label the gap
                 z_row.append(None)
-                hover_row.append(f"{ind_label}<br>{_suppressed_hover(label, row['wave'], small_base)}")
-                annotations.append({"x": label, "y": ind_label, "text": small_base.suppressed_label,
+                hover_row.append(f"{ind_label}<br>"
+                                 f"{_suppressed_hover(label, row['wave'], small_base, reason)}")
+                annotations.append({"x": label, "y": ind_label,
+                                    "text": hidden_label(small_base, reason),
                                     "hovertext": hover_row[-1], "showarrow": False,
                                     "font": {"size": 12, "color": "#1a1a1a"}})
             elif not _shown(row):  # no row for this cell

@@ -57,7 +57,9 @@ from ..core.smallbase import LOW, SUPPRESSED, blank
 from ..indicators.cube import IndicatorCube
 from ..indicators.significance import column_letters
 from ..indicators.store import cached_cube
-from .formatting import LOW_MARK, cell_text, excel_format
+from ..indicators.disclosure import BASE_STEP, round_published
+from .formatting import (COMPLEMENTARY_LABEL, COMPLEMENTARY_TEXT, LOW_MARK, cell_text,
+                         excel_format, hidden_label)
 
 FORMATS = ("xlsx", "csv")
 COUNT = "#,##0"
@@ -147,6 +149,9 @@ def _notes(result, question: str | None = None) -> list[str]:
              "treat with caution.",
              f'"{rule.suppressed_label}": fewer than {rule.suppress_below} respondents; '
              "not shown.",
+             f'"{COMPLEMENTARY_LABEL}": {COMPLEMENTARY_TEXT} (complementary suppression).',
+             "Values are published rounded as shown: per cent to whole numbers, means to "
+             f"2 decimals, weighted bases to the nearest {BASE_STEP}.",
              "Answers are % of all asked who gave an answer: codes declared missing (Don't "
              "know, refusals, not asked) are out of the base; each indicator row has its own "
              "unweighted base."]
@@ -191,18 +196,19 @@ class _Lookup:
     """
 
     def __init__(self, result) -> None:
-        frame = result.frame
+        frame = round_published(result.frame)
         self.indicator = _records(frame, ("wave", "indicator"), (
-            "estimate", "base_flag", "letters", "n", "change", "change_significant",
-            "change_note"))
+            "estimate", "base_flag", "suppression", "letters", "n", "change",
+            "change_significant", "change_note"))
         self.asked: dict = {}
         for question, wave in zip(frame["question"].tolist(), frame["wave"].tolist()):
             self.asked.setdefault(question, set()).add(wave)
-        answers = result.answers if result.answers is not None else pd.DataFrame(
-            columns=["wave", "question", "level", "level_label", "breakdown", "group",
-                     "estimate", "base_flag", "n", "weighted_n"])
+        answers = round_published(result.answers) if result.answers is not None else \
+            pd.DataFrame(columns=["wave", "question", "level", "level_label", "breakdown",
+                                  "group", "estimate", "base_flag", "suppression", "n",
+                                  "weighted_n"])
         self.answer = _records(answers, ("wave", "question", "level"),
-                               ("estimate", "base_flag", "n", "weighted_n"))
+                               ("estimate", "base_flag", "suppression", "n", "weighted_n"))
         self.levels: dict = {}
         for wave, question, level, label in sorted(set(zip(
                 answers["wave"].tolist(), answers["question"].tolist(),
@@ -301,11 +307,14 @@ def _question_sheet(sheet, result, wave, question, look: _Lookup) -> None:
     row = head_letter + 1
 
     def put_row(this: dict, before: dict, column: str, fmt: str, *, base: bool = False) -> None:
-        """The totals of both waves and every group of one row (bases are never
-        suppressed: the size of the base is what explains a gap)."""
+        """The totals of both waves and every group of one row (the base of a hidden
+        group is hidden with it: base differences disclose as estimates do)."""
         def cell(record):
-            return None if record is None else (record[column],
-                                                "base" if base else record["base_flag"])
+            if record is None:
+                return None
+            flag = record["base_flag"]
+            return (record[column], "base" if base and flag != SUPPRESSED else flag,
+                    record["suppression"])
 
         _put(sheet, row, 3, cell(this.get(TOTAL_KEY)), fmt, result)
         _put(sheet, row, 2, cell(before.get(TOTAL_KEY)), fmt, result)
@@ -394,22 +403,23 @@ def _put_change(sheet, row: int, total: dict | None, kind: str, previous, result
     if total["change_note"]:
         sheet.cell(row=row, column=4, value=total["change_note"])
         return
-    _put(sheet, row, 4, (total["change"], total["base_flag"]), excel_format(kind, change=True),
-         result)
+    _put(sheet, row, 4, (total["change"], total["base_flag"], total["suppression"]),
+         excel_format(kind, change=True), result)
     if total["base_flag"] != SUPPRESSED and not np.isnan(total["change"]):
         sheet.cell(row=row, column=5, value=(("Yes, up" if total["change"] > 0 else "Yes, down")
                                              if total["change_significant"] else "No"))
 
 
 def _put(sheet, row: int, column: int, cell, number_format: str, result) -> None:
-    """Write one value: ``n<50`` text for a suppressed estimate, a number otherwise
-    (with a ``*`` in its format when the base is low)."""
+    """Write one ``(value, flag, suppression)``: the hidden cell's label (``n<50``,
+    ``[c]``) for a suppressed one, else the number as rounded for publication (with a
+    ``*`` in its format when the base is low)."""
     if cell is None:
         return
-    value, flag = cell
+    value, flag, suppression = cell
     target = sheet.cell(row=row, column=column)
     if flag == SUPPRESSED:
-        target.value = result.small_base.suppressed_label
+        target.value = hidden_label(result.small_base, suppression)
         return
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return
@@ -426,14 +436,18 @@ def _notes_block(sheet, notes: list[str], *, start: int) -> None:
 
 
 # -- csv -------------------------------------------------------------------
-def tidy_table(result, wave: str | None = None) -> pd.DataFrame:
+def tidy_table(result, wave: str | None = None, *, rounded: bool = True) -> pd.DataFrame:
     """The tables as one tidy DataFrame (what the CSV holds), suppression applied.
 
     Columns: ``wave, question, row_type ("answer" | "indicator"), row,
     row_label, breakdown, group, group_label, estimate, se, ci_low, ci_high,
-    n, weighted_n, base_flag, display, letters, change, change_se, change_p,
-    change_significant, change_note`` (``"not comparable (reason)"`` where no
-    change is tested across a series break, else empty).
+    n, weighted_n, base_flag, suppression ("", "small base", "complementary"),
+    display, letters, change, change_se, change_p, change_significant,
+    change_note`` (``"not comparable (reason)"`` where no
+    change is tested across a series break, else empty).  Values are rounded to
+    what the tables show (:func:`surveytools.indicators.disclosure.round_published`);
+    ``rounded=False`` keeps full precision, for analysis and checks against other
+    software, not for publication (suppression is applied either way).
     """
     frame = result.frame
     indicators = pd.DataFrame({
@@ -443,8 +457,8 @@ def tidy_table(result, wave: str | None = None) -> pd.DataFrame:
         "kind": frame["kind"], "breakdown": frame["breakdown"], "group": frame["group"],
         "group_label": frame["group_label"],
         **{c: frame[c] for c in ("estimate", "se", "ci_low", "ci_high", "n", "weighted_n",
-                                 "base_flag", "letters", "change", "change_se", "change_p",
-                                 "change_significant", "change_note")},
+                                 "base_flag", "suppression", "letters", "change", "change_se",
+                                 "change_p", "change_significant", "change_note")},
     })
     parts = [indicators]
     if result.answers is not None:
@@ -455,14 +469,16 @@ def tidy_table(result, wave: str | None = None) -> pd.DataFrame:
             "kind": "share", "breakdown": answers["breakdown"], "group": answers["group"],
             "group_label": answers["group_label"], "estimate": answers["estimate"],
             "n": answers["n"], "weighted_n": answers["weighted_n"],
-            "base_flag": answers["base_flag"],
+            "base_flag": answers["base_flag"], "suppression": answers["suppression"],
         }))
     out = pd.concat(parts, ignore_index=True)
     if wave is not None:
         out = out[out["wave"] == wave].reset_index(drop=True)
-    out["display"] = [cell_text(v, k, f, result.small_base)
-                      for v, k, f in zip(out["estimate"], out["kind"], out["base_flag"])]
+    out["display"] = [cell_text(v, k, f, result.small_base, r) for v, k, f, r in
+                      zip(out["estimate"], out["kind"], out["base_flag"], out["suppression"])]
     out = blank(out, out["base_flag"].to_numpy() == SUPPRESSED)
+    if rounded:
+        out = round_published(out)
     out["change_significant"] = out["change_significant"].fillna(False).astype(bool)
     out["change_note"] = out["change_note"].fillna("")
     return out

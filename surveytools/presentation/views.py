@@ -32,10 +32,11 @@ from urllib.parse import parse_qsl, urlencode
 
 import pandas as pd
 
-from ..core.smallbase import LOW, SUPPRESSED
+from ..core.smallbase import SUPPRESSED
 from ..estimation.intervals import CI_METHODS
+from ..indicators.disclosure import COMPLEMENTARY
 from .formatting import (CI_LABELS, FLAG_TEXT, cell_text, change_text, conf_text, csv_value,
-                         format_interval, visible)
+                         flag_text, format_interval, hidden_label, visible)
 
 #: The charts a one-indicator dashboard offers.
 CHARTS = {"trend": "Trend over waves", "groups": "Compare groups"}
@@ -122,11 +123,14 @@ def view_table(rows: pd.DataFrame, *, small_base, conf_level: float,
             name += f" ({row['letter']})"
         change = note or change_text(row.get("change"), kind,
                                      significant=bool(pd.notna(significant) and significant))
+        reason = _suppression(row)
         records.append(dict(zip(columns, [
-            str(row["wave"]), name, cell_text(row["estimate"], kind, flag, small_base),
+            str(row["wave"]), name, cell_text(row["estimate"], kind, flag, small_base, reason),
             format_interval(row["ci_low"], row["ci_high"], kind), change,
-            row.get("letters") or "", f"{int(row['n']):,}" if pd.notna(row["n"]) else "",
-            FLAG_TEXT.get(flag, "")])))
+            row.get("letters") or "",
+            hidden_label(small_base, reason) if flag == SUPPRESSED
+            else f"{int(row['n']):,}" if pd.notna(row["n"]) else "",
+            flag_text(flag, reason)])))
     return pd.DataFrame.from_records(records, columns=columns)
 
 
@@ -152,10 +156,12 @@ def csv_frame(rows: pd.DataFrame, *, small_base) -> pd.DataFrame:
     out["change_significant"] = rows["change_significant"].astype(object)
     out["change_note"] = change_notes(rows)
     out["letters"] = rows["letters"].fillna("")
-    out["n"] = rows["n"]
+    out["n"] = rows["n"].astype("Int64")  # whole counts; empty where withheld
     out["base_flag"] = rows["base_flag"]
-    out["note"] = rows["base_flag"].map({SUPPRESSED: small_base.suppressed_label,
-                                         LOW: FLAG_TEXT[LOW]}).fillna("")
+    reasons = [_suppression(row) for _, row in rows.iterrows()]
+    out["suppression"] = reasons
+    out["note"] = [hidden_label(small_base, reason) if flag == SUPPRESSED
+                   else flag_text(flag) for flag, reason in zip(rows["base_flag"], reasons)]
     out["ci_method"] = rows["ci_method"]
     return out.reset_index(drop=True)
 
@@ -189,7 +195,14 @@ def header_html(*, tracker: str | None, title: str, intro: str,
     ])
 
 
-_FLAG_OF_TEXT = {text: flag for flag, text in FLAG_TEXT.items()}
+_FLAG_OF_TEXT = {**{text: flag for flag, text in FLAG_TEXT.items()},
+                 flag_text(SUPPRESSED, COMPLEMENTARY): SUPPRESSED}
+
+
+def _suppression(row) -> str:
+    """Why a cube row is hidden (``""`` when shown, or for rows without the column)."""
+    reason = row.get("suppression", "")
+    return reason if isinstance(reason, str) else ""
 
 
 def table_html(table: pd.DataFrame) -> str:

@@ -68,11 +68,19 @@ def table_rows(page: Page) -> list[dict]:
                   return row; }); }""")
 
 
-def assert_suppressed_rows_blank(rows: list[dict], label: str = "n<100") -> int:
-    """Every suppressed row shows the label and no number; returns how many there were."""
+#: What a hidden row shows, by what its "Base" column says: the test rule's label for a
+#: small base, "[c]" for a group hidden so that the small one cannot be worked out.
+HIDDEN = {"too small: suppressed": "n<100", "hidden: would reveal a suppressed group": "[c]"}
+#: The chart's labels of hidden cells, as a JavaScript array.
+HIDDEN_JS = "['n<100', '[c]']"
+
+
+def assert_suppressed_rows_blank(rows: list[dict]) -> int:
+    """Every suppressed row shows its label, in the estimate and the base, and no number;
+    returns how many there were."""
     suppressed = [r for r in rows if r["flag"] == "suppressed"]
     for row in suppressed:
-        assert row["Estimate"] == label, row
+        assert row["Estimate"] == row["Base (n)"] == HIDDEN[row["Base"]], row
         for column in ("95% CI", "Change since previous wave", "Significantly higher than"):
             assert not re.search(r"\d", row.get(column, "")), row
     return len(suppressed)
