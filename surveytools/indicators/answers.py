@@ -120,7 +120,9 @@ def answer_bases(wave: str, survey, questions, cells: dict, rule) -> pd.DataFram
     """
     parts = []
     data = survey.data
-    weights = pd.Series(np.asarray(survey.weights, dtype=float), index=data.index)
+    weights = np.asarray(survey.weights, dtype=float)
+    codes, cell = np.unique(data[CELL].to_numpy(), return_inverse=True)
+    groups = [cells[int(c)] for c in codes]
     for question in questions:
         if question not in data.columns:
             continue
@@ -129,13 +131,14 @@ def answer_bases(wave: str, survey, questions, cells: dict, rule) -> pd.DataFram
                                                         _observed(values)):
             continue
         based = (values.notna() & ~survey.meta.missing_mask(question, values)).to_numpy()
-        cell = data[CELL].to_numpy()[based]
-        sums = weights[based].groupby(cell).agg(["size", "sum"])
-        groups = [cells[int(c)] for c in sums.index]
+        n = np.bincount(cell[based], minlength=len(codes))
+        total = np.bincount(cell[based], weights=weights[based], minlength=len(codes))
+        present = np.flatnonzero(n)
         parts.append(pd.DataFrame({
-            "wave": wave, "question": question, "breakdown": [bd.name for bd, _ in groups],
-            "group": [g.code for _, g in groups], "n": sums["size"].to_numpy(float),
-            "weighted_n": sums["sum"].to_numpy(float)}))
+            "wave": wave, "question": question,
+            "breakdown": [groups[i][0].name for i in present],
+            "group": [groups[i][1].code for i in present], "n": n[present].astype(float),
+            "weighted_n": total[present]}))
     columns = ["wave", "question", "breakdown", "group", "n", "weighted_n"]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
     return frame.assign(base_flag=rule.flags(frame["n"].to_numpy(float)))

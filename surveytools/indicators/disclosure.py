@@ -197,7 +197,8 @@ def suppression_pattern(frame: pd.DataFrame, rule: SmallBaseRule, *, groups: Map
     cells = _units(frame, rule, answers)
     reasons = np.full(len(cells), "", dtype=object)
     for _, rows in cells.groupby(["wave", "question"], sort=False):
-        reasons[rows.index.to_numpy()] = _Unit(rows, groups, total).solve()
+        if rows["primary"].any() or rows["earlier"].any():  # else nothing to protect
+            reasons[rows.index.to_numpy()] = _Unit(rows, groups, total).solve()
     out = cells[list(KEYS) + ["n", "weighted_n"]].copy()
     out[SUPPRESSION] = reasons
     return out
