@@ -9,6 +9,9 @@ indicator with ``dont_know = "include"`` rests on the answers and the Don't
 knows (R: ``subset(des, q1 %in% c(1:4, 9))``); it once put every user-missing
 code into the base, so that skips and refusals counted as "not yes".
 
+Which label is which kind is :func:`surveytools.core.nonanswers.dont_know_kind`
+(tested in ``tests/test_nonanswers.py``).
+
 R's values (R 4.2.2, survey 4.1.1; the call and versions are stored on every
 row of ``reference.csv``) are compared at 1e-8 relative: the share and the
 net score, for the whole sample and by sex, with both settings; df and n exactly.
@@ -28,8 +31,8 @@ import surveytools as st
 from surveytools.core.errors import DataError
 from surveytools.indicators.catalogue import (Breakdown, Breakdowns, Group, Indicator,
                                               IndicatorCatalogue)
-from surveytools.indicators.cells import (CELL, CELL_STEP, TOTAL, dont_know_kind, estimate,
-                                          net_scores, stacked_cells)
+from surveytools.indicators.cells import (CELL, CELL_STEP, TOTAL, estimate, net_scores,
+                                          stacked_cells)
 
 HERE = Path(__file__).parent / "reference" / "dont_know"
 DATA = pd.read_csv(HERE / "data.csv")
@@ -88,23 +91,6 @@ def test_the_fixture_has_every_kind_of_code(wave):
     counts = wave.data["q1"].value_counts()
     assert {1, 2, 3, 4, 9, 8, -1, -8} <= set(counts.index) and (counts > 10).all()
     assert [-1, -8, 8, 9] == [c for c in (-1, -8, 8, 9) if c in wave.meta.missing["q1"]]
-
-
-@pytest.mark.parametrize("label, kind", [
-    ("Don't know", "dont_know"), ("Don`t know", "dont_know"), ("DK", "dont_know"),
-    ("Can't choose", "dont_know"), ("Not sure", "dont_know"), ("No opinion", "dont_know"),
-    ("Don't know / Refused", "dont_know"),
-    ("Refused", "out"), ("Prefer not to say", "out"), ("Not asked", "out"),
-    ("Not applicable", "out"), ("Skipped", "out"), ("Inapplicable", "out"),
-    ("No answer", "out"), ("System missing", "out"), ("Missing", "out"),
-    ("Other", None), ("Very likely", None)])
-def test_kind_of_a_labelled_code(label, kind):
-    assert dont_know_kind(7, label) == kind
-
-
-def test_kind_of_an_unlabelled_code():
-    assert dont_know_kind(-8, None) == "out" and dont_know_kind(-99, "") == "out"
-    assert dont_know_kind(97, None) is None and dont_know_kind(9999, None) is None
 
 
 @pytest.mark.parametrize("variable", ["agree", "net"])
@@ -210,9 +196,10 @@ def test_count_as_answer_puts_the_code_in_the_base(tmp_path):
     assert int(est.table["n"].iloc[0]) == int(wave.data["q1"].isin([1, 2, 3, 4, 9, 97]).sum())
 
 
-def test_the_dont_know_patterns_are_those_of_the_non_answer_audit():
-    from surveytools.core.nonanswers import DEFAULT_PATTERNS
-    from surveytools.indicators.cells import DONT_KNOW_PATTERNS, OUT_OF_BASE_PATTERNS
+def test_cells_take_the_kind_of_a_code_from_core_nonanswers():
+    """One home for "which non-answer is a don't know": cells use it and define no patterns."""
+    from surveytools.core import nonanswers
+    from surveytools.indicators import cells
 
-    assert set(DONT_KNOW_PATTERNS) < set(DEFAULT_PATTERNS)
-    assert set(DEFAULT_PATTERNS) <= set(DONT_KNOW_PATTERNS) | set(OUT_OF_BASE_PATTERNS)
+    assert cells.dont_know_kind is nonanswers.dont_know_kind
+    assert not [name for name in vars(cells) if name.endswith("_PATTERNS")]

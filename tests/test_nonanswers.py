@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 import surveytools as st
-from surveytools.core.nonanswers import audit, looks_like_non_answer, sentinel_codes
+from surveytools.core.nonanswers import (DEFAULT_PATTERNS, DONT_KNOW_PATTERNS,
+                                       OUT_OF_BASE_PATTERNS, audit, dont_know_kind,
+                                       looks_like_non_answer, sentinel_codes)
 
 NON_ANSWERS = ["Don't know", "Don`t know", "Don\u2019t know", "Dont know", "DON'T KNOW", "DK",
                "(DK)", "Refused", "Refusal", "Prefer not to say", "Not applicable",
@@ -151,3 +153,35 @@ def test_counted_answers_survive_json_round_trip():
     meta = st.Metadata(value_labels={"q": {8: "Don't know"}}).count_as_answer("q", [8.0])
     again = st.Metadata.from_json(meta.to_json())
     assert again == meta and again.counted_as_answers["q"] == (8,)
+
+
+# -- the kind of a non-answer: in the base of dont_know = "include", or out --------
+@pytest.mark.parametrize("label, kind", [
+    ("Don't know", "dont_know"), ("Don`t know", "dont_know"), ("DK", "dont_know"),
+    ("Can't choose", "dont_know"), ("Not sure", "dont_know"), ("No opinion", "dont_know"),
+    ("Don't know / Refused", "dont_know"),
+    ("Refused", "out"), ("Prefer not to say", "out"), ("Not asked", "out"),
+    ("Not applicable", "out"), ("Skipped", "out"), ("Inapplicable", "out"),
+    ("No answer", "out"), ("System missing", "out"), ("Missing", "out"),
+    ("Other", None), ("Very likely", None)])
+def test_kind_of_a_labelled_code(label, kind):
+    assert dont_know_kind(7, label) == kind
+
+
+def test_kind_of_an_unlabelled_code():
+    assert dont_know_kind(-8, None) == "out" and dont_know_kind(-99, "") == "out"
+    assert dont_know_kind(97, None) is None and dont_know_kind(9999, None) is None
+
+
+def test_the_dont_know_patterns_are_those_of_the_non_answer_audit():
+    """Each kind's patterns are the audit's, split: no pattern in two places."""
+    assert set(DONT_KNOW_PATTERNS) < set(DEFAULT_PATTERNS)
+    assert set(DEFAULT_PATTERNS) <= set(DONT_KNOW_PATTERNS) | set(OUT_OF_BASE_PATTERNS)
+    assert not set(DONT_KNOW_PATTERNS) & set(OUT_OF_BASE_PATTERNS)
+
+
+def test_kind_of_numpy_and_float_codes_and_any_apostrophe():
+    assert dont_know_kind(np.int64(-1), None) == "out" and dont_know_kind(-8.0, None) == "out"
+    assert dont_know_kind(np.float64(98.0), None) is None and dont_know_kind(True, None) is None
+    assert dont_know_kind("-8", None) is None               # a text code is judged by its label
+    assert dont_know_kind(8, "Can\u2019t choose") == dont_know_kind(8, "  Not sure ") == "dont_know"

@@ -15,7 +15,12 @@ shares without a word.  This module finds them:
 * :func:`audit` lists every such code that occurs in the data and is neither
   declared missing nor counted as an answer (see
   :meth:`surveytools.Metadata.with_missing` and
-  :meth:`surveytools.Metadata.count_as_answer`).
+  :meth:`surveytools.Metadata.count_as_answer`);
+* :func:`dont_know_kind` tells the two kinds of non-answer apart: a don't
+  know (:data:`DONT_KNOW_PATTERNS`: asked, and could not choose) from a
+  refusal, skip, not asked, not applicable or system missing
+  (:data:`OUT_OF_BASE_PATTERNS`), which ``dont_know = "include"`` indicators
+  keep in and out of their base (:mod:`surveytools.indicators.cells`).
 
 Nothing here changes data or metadata: it only reports.
 
@@ -27,6 +32,8 @@ Examples
 False
 >>> sentinel_codes([0, 1, 5, 10, 9999])
 {9999: 'sentinel value far above the other answers'}
+>>> dont_know_kind(9, "Don't know"), dont_know_kind(8, "Refused"), dont_know_kind(-1, None)
+('dont_know', 'out', 'out')
 """
 
 from __future__ import annotations
@@ -43,17 +50,39 @@ from .meta import Metadata, plain_code
 APOSTROPHES = "'\u2019\u2018`\u00b4"
 _A = f"[{APOSTROPHES}]?"
 
-#: Value-label patterns that mean "no substantive answer" (regular expressions,
-#: matched case-insensitively anywhere in the label).
-DEFAULT_PATTERNS: tuple[str, ...] = (
-    rf"\bdon{_A}t know", r"\bdo not know", r"\bdk\b", r"\brefus", r"\bprefer not",
-    r"\bnot applicable", r"\bn/a\b", r"\bskip", r"\bnot asked", r"\bnot answered",
-    r"\bno answer", r"\bnot stated", rf"\bcan{_A}t say", r"\bcannot say", r"\bno opinion",
-    rf"\bdon{_A}t remember", r"\binapplicable", r"\bnot sure", rf"\bcan{_A}t choose",
+#: The non-answers of a respondent who was asked and could not choose (Don't
+#: know, DK, Can't say, No opinion, Don't remember, Not sure, Can't choose): in
+#: the base of a ``dont_know = "include"`` indicator, counted as not-yes.
+DONT_KNOW_PATTERNS: tuple[str, ...] = (
+    rf"\bdon{_A}t know", r"\bdo not know", r"\bdk\b", rf"\bcan{_A}t say", r"\bcannot say",
+    r"\bno opinion", rf"\bdon{_A}t remember", r"\bnot sure", rf"\bcan{_A}t choose",
     r"\bcannot choose",
 )
+#: The non-answers of a respondent who declined (Refused, Prefer not to say) or
+#: was not asked (skip, Not asked, Not applicable, No answer, Not stated).
+_DECLINED_OR_NOT_ASKED: tuple[str, ...] = (
+    r"\brefus", r"\bprefer not", r"\bnot applicable", r"\bn/a\b", r"\bskip", r"\bnot asked",
+    r"\bnot answered", r"\bno answer", r"\bnot stated", r"\binapplicable",
+)
 
-NON_ANSWER = re.compile("|".join(f"(?:{p})" for p in DEFAULT_PATTERNS), re.IGNORECASE)
+#: Value-label patterns that mean "no substantive answer" (regular expressions,
+#: matched case-insensitively anywhere in the label): both kinds.
+DEFAULT_PATTERNS: tuple[str, ...] = DONT_KNOW_PATTERNS + _DECLINED_OR_NOT_ASKED
+
+#: Every non-answer that is not a don't know, and system missing: out of every
+#: base (a refusal is not a "not yes").
+OUT_OF_BASE_PATTERNS: tuple[str, ...] = (
+    *_DECLINED_OR_NOT_ASKED, r"\bsystem\W*missing", r"\bsysmis", r"\bmissing\b",
+)
+
+
+def _any_of(patterns: Sequence[str]) -> re.Pattern:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+NON_ANSWER = _any_of(DEFAULT_PATTERNS)
+_DONT_KNOW = _any_of(DONT_KNOW_PATTERNS)
+_OUT_OF_BASE = _any_of(OUT_OF_BASE_PATTERNS)
 
 AUDIT_COLUMNS = ("variable", "code", "label", "count", "reason")
 
@@ -73,6 +102,40 @@ def looks_like_non_answer(label: str, patterns: Sequence[str] | None = None) -> 
     if patterns is None:
         return NON_ANSWER.search(label) is not None
     return any(re.search(p, label, re.IGNORECASE) for p in patterns)
+
+
+def dont_know_kind(code, label: str | None) -> str | None:
+    """The kind of a user-missing ``code``: ``"dont_know"`` (in the base of a
+    ``dont_know = "include"`` indicator), ``"out"`` (out of every base) or None
+    (unknown: the manifest must say what it is).
+
+    By its label (:data:`DONT_KNOW_PATTERNS` first, so that "Don't know /
+    Refused", which cannot be split, is a don't know; then
+    :data:`OUT_OF_BASE_PATTERNS`); else a negative code is out (routing and
+    system codes) and any other is unknown.
+
+    Examples
+    --------
+    >>> dont_know_kind(8, "Can`t choose"), dont_know_kind(-9, "Proxy interview")
+    ('dont_know', 'out')
+    >>> dont_know_kind(97, None) is None, dont_know_kind(7, "Other") is None
+    (True, True)
+    """
+    text = label.strip() if isinstance(label, str) else ""
+    if text and _DONT_KNOW.search(text):
+        return "dont_know"
+    if text and _OUT_OF_BASE.search(text):
+        return "out"
+    return "out" if _negative(code) else None
+
+
+def _negative(code) -> bool:
+    """Whether ``code`` is a negative number (not a bool, not text).
+
+    >>> _negative(-8), _negative(8), _negative("-8"), _negative(True)
+    (True, False, False, False)
+    """
+    return isinstance(code, (int, float, np.number)) and not isinstance(code, bool) and code < 0
 
 
 def sentinel_codes(values: Iterable, labelled: Iterable = ()) -> dict:

@@ -59,10 +59,13 @@ class Indicator:
     minus : tuple
         ``net`` only: the answers subtracted.
     dont_know : {"exclude", "include"}
-        Declared non-answers out of the base, or (``"include"``) the don't-know
-        answers (Don't know, Can't choose, Not sure ...) in the base, counted as
-        not-yes; refusals, skips, not asked and not applicable stay out
-        (:mod:`surveytools.indicators.cells`).
+        Every declared (user-missing) non-answer out of the base, or
+        (``"include"``) the don't-know answers (Don't know, Can't choose, Not
+        sure ...) in the base, counted as not-yes; refusals, skips, not asked,
+        not applicable and negative codes not labelled as a don't know stay
+        out.  Which kind a code is: :func:`surveytools.core.nonanswers.dont_know_kind` (a
+        user-missing code of no known kind is a DataError when the base is
+        built, in :mod:`surveytools.indicators.cells`).
     label, short_label, row_label, topic, wording : str
         Texts for tables and dashboards; ``wording`` defaults to the
         question's variable label.

@@ -16,7 +16,7 @@ Indicators file::
     codes = [7, 8, 9, 10]            # share: the answers counted as "yes"
     # plus = [4, 5], minus = [1, 2]  # net: plus share minus minus share
     dont_know = "exclude"            # or "include": Don't know in the base, counted as not-yes
-                                     # (refusals and skips stay out)
+                                     # (refusals, skips, not asked, not applicable stay out)
     topic = "Trust to use data"
     label = "Trust the NHS to use their data (7-10)"
     short_label = "NHS"

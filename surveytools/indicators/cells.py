@@ -15,14 +15,17 @@ The base of an indicator: ``dont_know = "exclude"`` leaves every user-missing
 code out; ``dont_know = "include"`` puts the don't-know kind of non-answer
 into the base, counted as not-yes (share = w(yes) / w(answers + don't knows),
 as R's ``svymean(~yes, subset(design, answered | dont_know))``), and leaves
-the other kinds out (:func:`dont_know_kind`):
+the other kinds out.  Which kind a code is, is owned by
+:func:`surveytools.core.nonanswers.dont_know_kind`:
 
 * in the base: codes labelled like Don't know, Can't choose, Can't say, Not
-  sure, No opinion, Don't remember (:data:`DONT_KNOW_PATTERNS`);
+  sure, No opinion, Don't remember
+  (:data:`surveytools.core.nonanswers.DONT_KNOW_PATTERNS`);
 * out of the base: refusals and Prefer not to say (the respondent declined:
   a refusal is not a "not yes"), skips, Not asked, Not applicable, No
-  answer, system missing (:data:`OUT_OF_BASE_PATTERNS`), and every negative
-  code not labelled as a don't know (routing and system codes);
+  answer, system missing
+  (:data:`surveytools.core.nonanswers.OUT_OF_BASE_PATTERNS`), and every
+  negative code not labelled as a don't know (routing and system codes);
 * a code labelled as both ("Don't know / Refused") cannot be split: it is a
   don't know.
 
@@ -34,22 +37,16 @@ Examples
 >>> codes = cell_codes((TOTAL,))
 >>> [(bd.name, group.code) for bd, group in codes.values()], list(codes)
 ([('total', 'all')], [1])
->>> dont_know_kind(9, "Don't know"), dont_know_kind(8, "Refused"), dont_know_kind(-1, None)
-('dont_know', 'out', 'out')
->>> dont_know_kind(97, None) is None
-True
 """
 
 from __future__ import annotations
-
-import re
 
 import numpy as np
 import pandas as pd
 
 from ..core.errors import DataError, row_number
 from ..core.meta import code_text, plain_code
-from ..core.nonanswers import APOSTROPHES, DEFAULT_PATTERNS
+from ..core.nonanswers import dont_know_kind
 from .catalogue import Breakdown, Group, Indicator, IndicatorCatalogue
 from .significance import ALPHA, letters_from_pairs
 
@@ -58,24 +55,6 @@ TOTAL = Breakdown(name="total", variable="", label="Total",
                   groups=(Group(code="all", label="All adults", codes=()),))
 CELL = "_cell"
 CELL_STEP = 1000
-
-_A = f"[{APOSTROPHES}]?"
-#: The non-answers (of :data:`surveytools.core.nonanswers.DEFAULT_PATTERNS`) of a
-#: respondent who was asked and could not choose: in the base of a
-#: ``dont_know = "include"`` indicator.
-DONT_KNOW_PATTERNS: tuple[str, ...] = (
-    rf"\bdon{_A}t know", r"\bdo not know", r"\bdk\b", rf"\bcan{_A}t say", r"\bcannot say",
-    r"\bno opinion", rf"\bdon{_A}t remember", r"\bnot sure", rf"\bcan{_A}t choose",
-    r"\bcannot choose",
-)
-#: Every other non-answer (refused, prefer not to say, not applicable, skip, not
-#: asked, no answer, not stated ...) and system missing: out of every base.
-OUT_OF_BASE_PATTERNS: tuple[str, ...] = (
-    *(p for p in DEFAULT_PATTERNS if p not in DONT_KNOW_PATTERNS),
-    r"\bsystem\W*missing", r"\bsysmis", r"\bmissing\b",
-)
-_DONT_KNOW = re.compile("|".join(f"(?:{p})" for p in DONT_KNOW_PATTERNS), re.IGNORECASE)
-_OUT_OF_BASE = re.compile("|".join(f"(?:{p})" for p in OUT_OF_BASE_PATTERNS), re.IGNORECASE)
 
 
 def asked(survey, question: str) -> bool:
@@ -167,36 +146,10 @@ def net_scores(survey, indicator: Indicator) -> np.ndarray:
     return np.where(out_of_base, np.nan, scores)
 
 
-def dont_know_kind(code, label: str | None) -> str | None:
-    """The kind of a user-missing ``code``: ``"dont_know"`` (in the base of a
-    ``dont_know = "include"`` indicator), ``"out"`` (out of every base) or None
-    (unknown: say it in the manifest).
-
-    By its label (:data:`DONT_KNOW_PATTERNS` first, then
-    :data:`OUT_OF_BASE_PATTERNS`); else a negative code is out (routing and
-    system codes) and any other is unknown.
-
-    Examples
-    --------
-    >>> dont_know_kind(8, "Can`t choose"), dont_know_kind(-9, "Proxy interview")
-    ('dont_know', 'out')
-    >>> dont_know_kind(7, "Other") is None
-    True
-    """
-    text = label.strip() if isinstance(label, str) else ""
-    if text and _DONT_KNOW.search(text):
-        return "dont_know"
-    if text and _OUT_OF_BASE.search(text):
-        return "out"
-    if isinstance(code, (int, float, np.number)) and not isinstance(code, bool) and code < 0:
-        return "out"
-    return None
-
-
 def dont_know_base(survey, indicator: Indicator) -> np.ndarray:
     """Rows in the base of ``indicator`` with ``dont_know = "include"``: every
     answer (not user-missing) and every user-missing code of the don't-know
-    kind (:func:`dont_know_kind`).
+    kind (:func:`surveytools.core.nonanswers.dont_know_kind`).
 
     Raises
     ------
@@ -223,37 +176,10 @@ def dont_know_base(survey, indicator: Indicator) -> np.ndarray:
 
 def _unknown_kind(survey, indicator: Indicator, unknown: list, values: pd.Series,
                   labels: dict) -> DataError:
-    question, code = indicator.question, unknown[0]
-    meta = survey.meta
-    counts = values.value_counts()
-    found = "; ".join(f"code {code_text(c)} "
-                      + (f'labelled "{labels[c]}"' if labels.get(c) else "with no label")
-                      + f" ({int(counts.get(c, 0))} respondents)" for c in unknown)
-    # what the code could be recoded onto: a labelled don't know, or a free negative code
-    dont_know = next((c for c, text in sorted(labels.items(), key=lambda i: str(i[0]))
-                      if dont_know_kind(c, text) == "dont_know"), None)
-    present = sorted({plain_code(v) for v in pd.unique(values.dropna())}, key=_code_order)
-    out = next(c for c in (-1, -2, -3, -7, -8, -9, -97, -98, -99, -997, -998, -999, -9999)
-               if c not in set(present) | set(labels))
-    # a recode maps every code of the wave: the others onto themselves
-    same = "\n".join(f'"{code_text(c)}" = {_toml(c)}' for c in present if c != code)
-
-    def recode(target) -> str:
-        return (f"[waves.recode.{question}]\n{same}\n"
-                f'"{code_text(code)}" = {{ code = {_toml(target)}, to_missing = true }}')
-
-    where = f'wave "{meta.wave}"' if meta.wave else "the wave"
-    again = f" (only the last line where it recodes {question} already)"
-    options = []
-    if dont_know is not None:
-        options.append(f'- a kind of Don\'t know (as {code_text(dont_know)} "{labels[dont_know]}"'
-                       f"), in the [[waves]] table of {where}{again}:\n{recode(dont_know)}")
-    options.append("- not asked, not applicable or refused (out of every base: an unlabelled "
-                   f"negative code), in the [[waves]] table of {where}{again}:\n{recode(out)}")
-    options.append(f"- an answer (in every base of {question}; not in [missing.variables]):\n"
-                   f"[missing.count_as_answer]\n{question} = [{_toml(code)}]")
-    options.append('- or keep every user-missing code out of this base: dont_know = "exclude" '
-                   f'in the [[indicator]] named "{indicator.name}"')
+    """The DataError for user-missing codes of no known kind: the file, the
+    question, the first row of the first code, and the manifest lines that say
+    what that code is (:func:`_fixes`)."""
+    question, code, meta = indicator.question, unknown[0], survey.meta
     return DataError(
         f"indicator {indicator.name!r} has dont_know = \"include\", and a user-missing code "
         "of its question is neither a don't know (in the base) nor a skip or refusal (out "
@@ -262,9 +188,94 @@ def _unknown_kind(survey, indicator: Indicator, unknown: list, values: pd.Series
         expected="user-missing codes labelled like \"Don't know\" or \"Can't choose\" (in "
                  "the base), or like \"Refused\", \"Not asked\", \"Not applicable\", or "
                  "negative codes (out)",
-        found=found,
+        found=_found(unknown, values, labels),
         hint=f"say in the manifest what code {code_text(code)} of {question} is, by one of "
-             "these (then read the tracker again):\n" + "\n".join(options))
+             "these (then read the tracker again):\n"
+             + "\n".join(_fixes(indicator, code, values, labels, meta.wave)))
+
+
+def _found(unknown: list, values: pd.Series, labels: dict) -> str:
+    """The codes of unknown kind, their labels and counts, in words.
+
+    >>> _found([97], pd.Series([1, 97, 97]), {1: "Yes"})
+    'code 97 with no label (2 respondents)'
+    """
+    counts = values.value_counts()
+    return "; ".join(f"code {code_text(c)} "
+                     + (f'labelled "{labels[c]}"' if labels.get(c) else "with no label")
+                     + f" ({int(counts.get(c, 0))} respondents)" for c in unknown)
+
+
+def _fixes(indicator: Indicator, code, values: pd.Series, labels: dict, wave) -> list[str]:
+    """The ways to say what ``code`` is, each a line of words and the manifest
+    lines: recoded onto a labelled don't know (when there is one) or onto a
+    free negative code, counted as an answer, or the indicator's base without
+    any user-missing code.
+
+    >>> agree = Indicator(name="agree", question="q1", kind="share", codes=(1,),
+    ...                   dont_know="include")
+    >>> fixes = _fixes(agree, 97, pd.Series([1, 9, 97]), {9: "Don't know"}, "2024")
+    >>> for fix in fixes:
+    ...     print(fix.split(" (")[0].split(":")[0])
+    - a kind of Don't know
+    - not asked, not applicable or refused
+    - an answer
+    - or keep every user-missing code out of this base
+    """
+    question = indicator.question
+    present = sorted({plain_code(v) for v in pd.unique(values.dropna())}, key=_code_order)
+    where = f'wave "{wave}"' if wave else "the wave"
+    again = f" (only the last line where it recodes {question} already)"
+    options = []
+    dont_know = _labelled_dont_know(labels)
+    if dont_know is not None:
+        options.append(f'- a kind of Don\'t know (as {code_text(dont_know)} "{labels[dont_know]}"'
+                       f"), in the [[waves]] table of {where}{again}:\n"
+                       + _recode(question, code, dont_know, present))
+    out = _free_negative(set(present) | set(labels))
+    options.append("- not asked, not applicable or refused (out of every base: an unlabelled "
+                   f"negative code), in the [[waves]] table of {where}{again}:\n"
+                   + _recode(question, code, out, present))
+    options.append(f"- an answer (in every base of {question}; not in [missing.variables]):\n"
+                   f"[missing.count_as_answer]\n{question} = [{_toml(code)}]")
+    options.append('- or keep every user-missing code out of this base: dont_know = "exclude" '
+                   f'in the [[indicator]] named "{indicator.name}"')
+    return options
+
+
+def _labelled_dont_know(labels: dict):
+    """The first code labelled as a don't know (None if there is none).
+
+    >>> _labelled_dont_know({8: "Refused", 9: "Don't know"})
+    9
+    """
+    return next((c for c, text in sorted(labels.items(), key=lambda i: str(i[0]))
+                 if dont_know_kind(c, text) == "dont_know"), None)
+
+
+def _free_negative(taken: set) -> int:
+    """A negative code the question does not use (taken: its codes and labels).
+
+    >>> _free_negative({-1, -2, 1, 2})
+    -3
+    """
+    return next(c for c in (-1, -2, -3, -7, -8, -9, -97, -98, -99, -997, -998, -999, -9999)
+                if c not in taken)
+
+
+def _recode(question: str, code, target, present: list) -> str:
+    """The wave's recode of ``question`` that moves ``code`` onto ``target`` (user-missing);
+    a recode maps every code of the wave, so the others map onto themselves.
+
+    >>> print(_recode("q1", 97, 9, [1, 9, 97]))
+    [waves.recode.q1]
+    "1" = 1
+    "9" = 9
+    "97" = { code = 9, to_missing = true }
+    """
+    same = "".join(f'"{code_text(c)}" = {_toml(c)}\n' for c in present if c != code)
+    return (f"[waves.recode.{question}]\n{same}"
+            f'"{code_text(code)}" = {{ code = {_toml(target)}, to_missing = true }}')
 
 
 def _code_order(code):

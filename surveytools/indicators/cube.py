@@ -210,7 +210,8 @@ class IndicatorCube:
         dk = ("\"Don't know\" is excluded from the base" + (" of every indicator" if not included
                                                            else " unless stated"))
         if included:
-            dk += "; it is in the base (counted as not-yes) for: " + ", ".join(included)
+            dk += ("; it is in the base (counted as not-yes; refusals, skips, not asked and "
+                   "not applicable stay out) for: " + ", ".join(included))
         samples = ("waves re-interview the same respondents (changes use the covariance "
                    "between waves)" if self.shared else "waves are independent samples")
         return "\n".join([
