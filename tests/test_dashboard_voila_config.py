@@ -52,11 +52,12 @@ def test_every_serving_setting_names_a_real_setting():
     from voila.configuration import VoilaConfiguration
     from voila.voila_kernel_manager import voila_kernel_manager_factory
 
-    from surveytools.presentation import serve
+    from surveytools.presentation.serving.kernels import kernel_manager_classes, pooled
+    from surveytools.presentation.serving.settings import SERVE_CONFIG
 
-    settings = json.loads((DASHBOARDS / f"{serve.SERVE_CONFIG}.json").read_text())
-    _, _, manager = serve._kernel_manager_classes()
-    pool = serve._pooled(voila_kernel_manager_factory)(manager, True, 1)
+    settings = json.loads((DASHBOARDS / f"{SERVE_CONFIG}.json").read_text())
+    _, _, manager = kernel_manager_classes()
+    pool = pooled(voila_kernel_manager_factory)(manager, True, 1)
     classes = {"VoilaConfiguration": VoilaConfiguration, "DashboardKernelManager": manager,
                "VoilaKernelManager": pool}
     for section, values in settings.items():

@@ -217,8 +217,10 @@ def test_one_question_is_one_unit_and_answers_count():
     net.loc[net["group"] == "1", "n"] = 190  # Don't know out of a different base
     frame = RULE.apply(pd.concat([share, net], ignore_index=True))
     out = protect(frame, RULE, groups=AGE)
-    # the net's small base hides the share of the same question too: a net whose part is hidden
-    assert (out.loc[out["group"] == "1", "suppression"] == SMALL_BASE).all()
+    # the net's small base hides the share of the same question too: a net whose part is
+    # hidden; the share's own base is not small, so it says why it is hidden
+    one = out[out["group"] == "1"].set_index("indicator")["suppression"]
+    assert one.to_dict() == {"share": COMPLEMENTARY, "net": SMALL_BASE}
     assert (out.loc[out["group"] == "3", "suppression"] == COMPLEMENTARY).all()
     # the answers of the question follow the same pattern
     answers = pd.DataFrame({"wave": "2024", "question": "q", "breakdown": "age",
@@ -226,7 +228,7 @@ def test_one_question_is_one_unit_and_answers_count():
                             "estimate": 0.5, "n": [230, 230, 260, 800],
                             "weighted_n": [230.0, 230.0, 270.0, 800.0], "base_flag": "ok"})
     shown = protect_answers(answers, out)
-    assert shown["suppression"].tolist() == [SMALL_BASE, SMALL_BASE, COMPLEMENTARY, ""]
+    assert shown["suppression"].tolist() == [COMPLEMENTARY, COMPLEMENTARY, COMPLEMENTARY, ""]
     assert shown.loc[:2, ["estimate", "n", "weighted_n"]].isna().all().all()
     # an answer with a small base that the frame shows: protect was not given the answers
     small = answers.assign(n=150, base_flag="suppressed")

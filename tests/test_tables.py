@@ -258,3 +258,19 @@ def test_tab_book_rows_are_answers_with_letters(tab_book):
     change = sheet.cell(row=row, column=4).value
     assert change == pytest.approx(
         np.round(frame.loc[frame["breakdown"] == "total", "change"].iloc[0], 2), abs=1e-12)
+
+
+@pytest.mark.parametrize("change", [0.004, -0.004])
+def test_a_small_significant_change_keeps_its_direction(cube, tmp_path, change):
+    """Published rounded, a significant change of 0.4 points shows as 0%: the column
+    beside it still says which way it went."""
+    frame = cube.frame.copy()
+    indicator = next(i for i in cube.catalogue if i.kind == "share" and i.question != "trust_nhs")
+    total = ((frame["indicator"] == indicator.name) & (frame["breakdown"] == "total")
+             & (frame["wave"] == cube.waves[-1]))
+    frame.loc[total, ["change", "change_significant"]] = [change, True]
+    path = st.write_tables(cube.replace(frame=frame), tmp_path / "t.xlsx")
+    sheet = load_workbook(path)[indicator.question]
+    row = _row(sheet, indicator.row_label)
+    assert sheet.cell(row=row, column=4).value == 0
+    assert sheet.cell(row=row, column=5).value == ("Yes, up" if change > 0 else "Yes, down")

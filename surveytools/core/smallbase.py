@@ -30,8 +30,10 @@ LOW = "low"
 OK = "ok"
 
 #: Columns that carry an estimate or something derived from it; these are
-#: blanked when the base is suppressed.  ``n`` and ``weighted_n`` stay: the
-#: size of the base is what explains the gap.
+#: blanked when the base is suppressed.  The bases (``n``, ``weighted_n``) are
+#: withheld too wherever a number is published (the cube's disclosure control,
+#: :mod:`surveytools.indicators.disclosure`), where a hidden base could be
+#: subtracted from the total's.
 ESTIMATE_COLUMNS = (
     "estimate", "se", "ci_low", "ci_high", "df", "deff", "n_eff", "cv",
     "before", "after", "change", "change_se", "change_p", "change_ci_low", "change_ci_high",

@@ -84,14 +84,7 @@ def answer_shares(wave: str, survey, questions, cells: dict, rule) -> pd.DataFra
     estimate, n, weighted_n`` and the small-base rule's ``base_flag``.
     """
     parts = []
-    data = survey.data
-    for question in questions:
-        if question not in data.columns:
-            continue
-        values = data[question]
-        if not values.notna().any() or not answer_codes(survey.meta, question,
-                                                        _observed(values)):
-            continue
+    for question, _ in _with_answers(survey, questions):
         table = survey.distribution(question, by=CELL, user_missing="exclude").table
         groups = [cells[int(c)] for c in table[CELL]]
         parts.append(pd.DataFrame({
@@ -106,6 +99,16 @@ def answer_shares(wave: str, survey, questions, cells: dict, rule) -> pd.DataFra
                "estimate", "n", "weighted_n"]
     return rule.apply(pd.concat(parts, ignore_index=True) if parts
                       else pd.DataFrame(columns=columns))
+
+
+def _with_answers(survey, questions):
+    """``(question, values)`` of the ``questions`` that ``survey`` asked and that have
+    answers (:func:`answer_codes`)."""
+    for question in questions:
+        if question in survey.data.columns:
+            values = survey.data[question]
+            if values.notna().any() and answer_codes(survey.meta, question, _observed(values)):
+                yield question, values
 
 
 def answer_bases(wave: str, survey, questions, cells: dict, rule) -> pd.DataFrame:
@@ -123,13 +126,7 @@ def answer_bases(wave: str, survey, questions, cells: dict, rule) -> pd.DataFram
     weights = np.asarray(survey.weights, dtype=float)
     codes, cell = np.unique(data[CELL].to_numpy(), return_inverse=True)
     groups = [cells[int(c)] for c in codes]
-    for question in questions:
-        if question not in data.columns:
-            continue
-        values = data[question]
-        if not values.notna().any() or not answer_codes(survey.meta, question,
-                                                        _observed(values)):
-            continue
+    for question, values in _with_answers(survey, questions):
         based = (values.notna() & ~survey.meta.missing_mask(question, values)).to_numpy()
         n = np.bincount(cell[based], minlength=len(codes))
         total = np.bincount(cell[based], weights=weights[based], minlength=len(codes))

@@ -51,7 +51,7 @@ from ..core.errors import FileFormatError, SurveyWarning, UndeclaredMissingWarni
 from ..core.files import atomic_write
 from ..core.meta import code_text, plain_code
 from ..core.nonanswers import AUDIT_COLUMNS
-from ..core.smallbase import SUPPRESSED, SmallBaseRule, blank
+from ..core.smallbase import SUPPRESSED, SmallBaseRule
 from ..estimation.compare import wave_change
 from ..estimation.intervals import check_ci, interval
 from ..waves.missing import fix_lines
@@ -74,9 +74,6 @@ COLUMNS = [
 ]
 #: The columns the builder makes (why a cell is hidden comes with the disclosure pattern).
 _BUILT = [c for c in COLUMNS if c != SUPPRESSION]
-#: Cube columns emptied for a suppressed group (the change columns and letters
-#: are never computed for one).
-_BLANKED = ("estimate", "se", "ci_low", "ci_high", "df", "deff", "n_eff")
 _CHANGE_COLUMNS = ["change", "change_se", "change_p"]
 #: Columns of :attr:`IndicatorCube.undeclared` (those of ``Tracker.missing_audit()``).
 UNDECLARED_COLUMNS = ("wave", *AUDIT_COLUMNS)
@@ -549,7 +546,10 @@ def compare_groups(survey, indicator: Indicator, breakdown: Breakdown, *, ci: st
 
     The tests behind the cube's letters, labelled: ``group_a, group_b``
     (group keys), ``label_a, label_b``, ``difference, se, df, p_value,
-    p_adjusted, significant``.  Suppressed groups have NaN tests.
+    p_adjusted, significant``.  Groups under the small-base rule have NaN
+    tests.  For analysis, not publication: the groups a cube hides to protect
+    a small one (:mod:`surveytools.indicators.disclosure`) are tested here, so
+    the adjustment can differ from the cube's where something is hidden.
 
     Examples
     --------
@@ -665,8 +665,9 @@ class _Builder:
         return pd.DataFrame(columns)
 
     def frame(self, hidden: frozenset = frozenset()) -> pd.DataFrame:
-        """The cube's rows; ``hidden``: the units (wave, question, breakdown, group)
-        hidden beyond the small-base rule, which leave the tests behind the letters."""
+        """The cube's rows before anything is blanked (:func:`_protected` blanks the
+        hidden ones); ``hidden``: the units (wave, question, breakdown, group) hidden
+        beyond the small-base rule, which leave the tests behind the letters."""
         if not self.parts:
             return pd.DataFrame(columns=_BUILT)
         columns: dict[str, list] = {c: [] for c in _BUILT if c != "change_significant"}
@@ -698,5 +699,4 @@ class _Builder:
         frame = pd.DataFrame(columns)
         frame["change_significant"] = (frame["change_p"] < self.alpha).to_numpy()
         frame["n"] = frame["n"].astype(int)
-        return blank(frame[_BUILT], frame["base_flag"].to_numpy() == SUPPRESSED,
-                     columns=_BLANKED)
+        return frame[_BUILT]  # hidden rows are blanked with the disclosure pattern

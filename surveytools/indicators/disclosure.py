@@ -53,11 +53,15 @@ a hidden indicator).
    (:data:`~surveytools.core.smallbase.ESTIMATE_COLUMNS`) and its bases
    (``n`` and ``weighted_n``: base differences are as disclosive as
    estimates); ``base_flag`` is ``"suppressed"`` so that every output blanks
-   it through the one blanking, and ``suppression`` says why.
+   it through the one blanking, and ``suppression`` says why (``"small
+   base"`` only for a row whose own base is small; the other rows of a small
+   unit, such as a ``dont_know = "include"`` indicator with a larger base, say
+   ``"complementary"``).
 4. Changes (``change``, ``change_se``, ``change_p``, ...) are blanked where the
    cell or its cell in the previous wave that asked the question is hidden.
 5. Letters: a hidden group's letter is removed from the letters of the shown
-   groups of its breakdown.
+   groups of its breakdown (the cube goes further: it reads its letters with
+   every hidden group out of the tests and their adjustment).
 
 Why two hidden cells suffice, and the limits: after the fixpoint no hidden
 cell lies in the span of the shown cells, so every combination of shown
@@ -72,8 +76,7 @@ large); a hidden unweighted base is known to be under the threshold, its
 complement's at least the threshold.  Not modelled: relations across
 questions (a group's size in a wave is shown for questions where it is not
 small; what is protected is the estimate of this question) and non-linear
-statistics of shown cells (SEs, design effects, the multiple-comparison
-family of the letters).
+statistics of shown cells (SEs, design effects).
 
 Rounding (:func:`round_published`): shares and net scores to whole per cent
 (points), means to two decimals (as :mod:`surveytools.presentation.formatting`
@@ -480,6 +483,14 @@ def _lookup(frame: pd.DataFrame, pattern: pd.DataFrame, question: str) -> np.nda
 
 
 def _hide(frame: pd.DataFrame, reasons: np.ndarray) -> pd.DataFrame:
+    """Hide the rows with a reason, which is the row's own: ``"small base"`` where its
+    own base is small, else ``"complementary"`` (a ``dont_know = "include"``
+    indicator hidden with its question's small unit is hidden to protect it)."""
+    if "base_flag" in frame.columns:
+        earlier = (frame[SUPPRESSION].fillna("").to_numpy(dtype=object)
+                   if SUPPRESSION in frame.columns else np.full(len(frame), "", dtype=object))
+        own = (frame["base_flag"].to_numpy(dtype=object) == SUPPRESSED) & (earlier != COMPLEMENTARY)
+        reasons = np.where(reasons == "", "", np.where(own, SMALL_BASE, COMPLEMENTARY))
     hidden = reasons != ""
     out = blank(frame, hidden)
     out = blank(out, hidden, columns=BASE_COLUMNS)
@@ -593,34 +604,26 @@ def audit(frame: pd.DataFrame, *, groups: Mapping, answers: pd.DataFrame | None 
 
 
 # -- rounding ----------------------------------------------------------------------
-#: Decimals of each published column, by indicator kind (fractions: 2 = whole per cent).
-DECIMALS = {
-    "share": {"estimate": 2, "ci_low": 2, "ci_high": 2, "change": 2, "change_ci_low": 2,
-              "change_ci_high": 2, "before": 2, "after": 2, "difference": 2,
-              "se": 3, "change_se": 3, "difference_se": 3},
-    "net": {"estimate": 2, "ci_low": 2, "ci_high": 2, "change": 2, "change_ci_low": 2,
+#: Decimals of each published column of every kind, on the stored scale: shares and
+#: net scores are fractions (2 = whole per cent or point), means are on their own
+#: scale (2 decimals, as shown); standard errors one decimal finer.
+DECIMALS = {"estimate": 2, "ci_low": 2, "ci_high": 2, "change": 2, "change_ci_low": 2,
             "change_ci_high": 2, "before": 2, "after": 2, "difference": 2,
-            "se": 3, "change_se": 3, "difference_se": 3},
-    "mean": {"estimate": 2, "ci_low": 2, "ci_high": 2, "change": 2, "change_ci_low": 2,
-             "change_ci_high": 2, "before": 2, "after": 2, "difference": 2,
-             "se": 3, "change_se": 3, "difference_se": 3},
-}
+            "se": 3, "change_se": 3, "difference_se": 3}
 #: Decimals of the columns that do not depend on the kind.
 OTHER_DECIMALS = {"deff": 2, "n_eff": 0, "cv": 3, "t": 2, "df": 0,
                   "p_value": 4, "p_adjusted": 4, "change_p": 4}
 
 
-def round_published(frame: pd.DataFrame, *, base_step: float = BASE_STEP,
-                    kind: str = "share") -> pd.DataFrame:
+def round_published(frame: pd.DataFrame, *, base_step: float = BASE_STEP) -> pd.DataFrame:
     """A copy of published rows holding exactly what is shown.
 
-    Shares and net scores (fractions) to whole per cent (points), means to two
-    decimals (estimates, intervals, changes); standard errors one decimal
-    finer; p-values to 4 decimals, design effects to 2, effective bases to
-    whole numbers; weighted bases to the nearest ``base_step``; unweighted
-    bases stay whole counts.  The kind of each row is its ``kind`` column
-    (``kind`` for frames without one, such as the answer shares).  Rounding
-    is half to even on the stored binary value, as the formats do.
+    :data:`DECIMALS`: shares and net scores (fractions) to whole per cent
+    (points), means to two decimals (estimates, intervals, changes), standard
+    errors one decimal finer; p-values to 4 decimals, design effects to 2,
+    effective bases to whole numbers; weighted bases to the nearest
+    ``base_step``; unweighted bases stay whole counts.  Rounding is half to
+    even on the stored binary value, as the formats do.
 
     Examples
     --------
@@ -630,16 +633,9 @@ def round_published(frame: pd.DataFrame, *, base_step: float = BASE_STEP,
     [['share', 0.46, 0.012, 1230.0], ['mean', 2.35, 0.023, 990.0]]
     """
     out = frame.copy()
-    kinds = (out["kind"].astype(str).to_numpy() if "kind" in out.columns
-             else np.full(len(out), kind, dtype=object))
-    for name, decimals in DECIMALS.items():
-        rows = kinds == name
-        if not rows.any():
-            continue
-        for column, places in decimals.items():
-            if column in out.columns and pd.api.types.is_numeric_dtype(out[column]):
-                out[column] = out[column].astype(float)
-                out.loc[rows, column] = out.loc[rows, column].round(places)
+    for column, places in DECIMALS.items():
+        if column in out.columns and pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = out[column].astype(float).round(places)
     for column, places in OTHER_DECIMALS.items():
         if column in out.columns and pd.api.types.is_numeric_dtype(out[column]) \
                 and not pd.api.types.is_bool_dtype(out[column]):

@@ -8,8 +8,10 @@ here, so a number reads the same wherever it is shown:
 * means with :data:`MEAN_DECIMALS` (two) decimals (``"2.35"``);
 * changes as signed points (``"+3 pts"``) or signed means, with ``▲``/``▼``
   when significant;
-* suppressed cells as the small-base rule's label (``"n<50"``), never a
-  number, and low bases with a ``*``.
+* hidden cells as the small-base rule's label (``"n<50"``) or, for a group
+  hidden so that a small one cannot be worked out, ``"[c]"`` (never a
+  number, nor a base), and low bases with a ``*``;
+* a view's CSV and chart data hold the numbers as shown (:func:`shown_value`).
 
 Why two decimals for means: a shown value must be finer than the
 uncertainty it carries, or two groups that differ significantly show the
@@ -18,7 +20,7 @@ typical base (about ±3 points at n = 1,000); one decimal is not finer than
 the CI of a mean on the catalogue's short scales (about ±0.06 on the 1-4 AI
 awareness ladder at n = 1,000), two decimals are.
 
-Suppression: :func:`visible` blanks the suppressed rows of cube rows through
+Suppression: :func:`visible` blanks the values and bases of hidden rows through
 :func:`surveytools.core.smallbase.blank`, the one blanking of the package.
 
 Examples
@@ -38,14 +40,14 @@ from __future__ import annotations
 import pandas as pd
 
 from ..core.smallbase import LOW, SUPPRESSED, SmallBaseRule, blank
-from ..indicators.disclosure import COMPLEMENTARY
+from ..indicators.disclosure import BASE_COLUMNS, COMPLEMENTARY
 from ..estimation.intervals import CI_METHODS
 
 #: Decimals of a mean score (and of its change) everywhere it is shown.
 MEAN_DECIMALS = 2
-#: Decimals of the numbers in a view's CSV download: those shown (per cent for shares
-#: and net scores, points for their changes).
-CSV_DECIMALS = {"share": 0, "net": 0, "mean": MEAN_DECIMALS}
+#: Decimals of a number as shown, on the scale shown (per cent for shares and net
+#: scores, points for their changes): a view's CSV and its chart's data hold no more.
+SHOWN_DECIMALS = {"share": 0, "net": 0, "mean": MEAN_DECIMALS}
 #: The unit written after a value of each kind.
 UNITS = {"share": "%", "net": "", "mean": ""}
 #: Appended to a value on a low base.
@@ -120,6 +122,17 @@ def change_text(change, kind: str, *, significant: bool = False) -> str:
     return text
 
 
+def why_hidden(row) -> str:
+    """Why a row is hidden: its ``suppression`` (``""`` when shown, or for rows
+    without the column).
+
+    >>> why_hidden({"suppression": "complementary"}), why_hidden({"estimate": 0.4})
+    ('complementary', '')
+    """
+    reason = row.get("suppression", "")
+    return reason if isinstance(reason, str) else ""
+
+
 def hidden_label(rule: SmallBaseRule, suppression: str = "") -> str:
     """What stands in a suppressed cell: the rule's label (``"n<50"``) for a small
     base, :data:`COMPLEMENTARY_LABEL` for a cell hidden to protect one.
@@ -150,16 +163,17 @@ def cell_text(value, kind: str, flag: str, rule: SmallBaseRule, suppression: str
     return text + LOW_MARK if text and flag == LOW else text
 
 
-def csv_value(value, kind: str):
-    """A number for a CSV download exactly as shown (per cent for shares and nets, to
-    :data:`CSV_DECIMALS` of each kind: nothing more precise is published than a
-    reader sees); None if missing.
+def shown_value(value, kind: str):
+    """A number exactly as shown (per cent for shares and net scores, to
+    :data:`SHOWN_DECIMALS` of each kind): what a view's CSV and its chart's data
+    hold, so that nothing more precise is published than a reader sees; None
+    if missing.
 
-    >>> csv_value(0.45678, "share"), csv_value(-0.1234, "net"), csv_value(2.34567, "mean")
+    >>> shown_value(0.45678, "share"), shown_value(-0.1234, "net"), shown_value(2.34567, "mean")
     (46.0, -12.0, 2.35)
     """
     shown = display_value(value, kind)
-    return None if shown is None else round(shown, CSV_DECIMALS[kind])
+    return None if shown is None else round(shown, SHOWN_DECIMALS[kind])
 
 
 def excel_format(kind: str, *, change: bool = False) -> str:
@@ -191,15 +205,18 @@ def conf_text(conf_level: float) -> str:
 
 
 def visible(rows: pd.DataFrame) -> pd.DataFrame:
-    """A copy of cube rows with every estimate-derived value of a suppressed row blanked.
+    """A copy of cube rows with every estimate-derived value and the bases of a
+    suppressed row blanked.
 
-    The cube blanks them already; blanking again where rows are drawn means
-    no output can show a number even from rows that skipped the cube.  Rows
-    with no flag (gaps in an aligned frame) are left as they are.
+    The cube hides them already (:mod:`surveytools.indicators.disclosure`);
+    blanking again where rows are drawn means no output shows a hidden number
+    or base even from rows that skipped the cube.  Rows with no flag (gaps in
+    an aligned frame) are left as they are.
 
     >>> rows = pd.DataFrame({"estimate": [0.5, 0.6], "n": [20, 900],
     ...                      "base_flag": ["suppressed", "ok"]})
-    >>> visible(rows)["estimate"].tolist()
-    [nan, 0.6]
+    >>> visible(rows)[["estimate", "n"]].values.tolist()
+    [[nan, nan], [0.6, 900.0]]
     """
-    return blank(rows, (rows["base_flag"] == SUPPRESSED).to_numpy())
+    hidden = (rows["base_flag"] == SUPPRESSED).to_numpy()
+    return blank(blank(rows, hidden), hidden, columns=BASE_COLUMNS)

@@ -11,10 +11,12 @@ notebooks, the Voila dashboards and the static export.
 Suppression is enforced here as well as in the cube: rows go through
 :func:`surveytools.presentation.formatting.visible` (the one blanking), a
 row whose ``base_flag`` is ``"suppressed"`` is drawn as a gap labelled with
-the small-base rule's label (``"n<50"``), and no estimate of that row
-reaches any trace, hover text or annotation, even if the row still carries
-numbers.  Low bases get open markers / hatched bars and a "low base" note.
-Values are formatted by :mod:`surveytools.presentation.formatting`.
+the small-base rule's label (``"n<50"``, or ``"[c]"`` for a group hidden to
+protect a small one), and no estimate or base of that row reaches any trace,
+hover text, annotation or subtitle, even if the row still carries numbers.
+Low bases get open markers / hatched bars and a "low base" note.  Values are
+formatted by :mod:`surveytools.presentation.formatting`, and the traces hold
+them as shown (:func:`~surveytools.presentation.formatting.shown_value`).
 
 Examples
 --------
@@ -40,8 +42,9 @@ import plotly.graph_objects as go
 
 from ..core.smallbase import DEFAULT_RULE, LOW, SUPPRESSED, SmallBaseRule
 from ..indicators.disclosure import COMPLEMENTARY
-from .formatting import (COMPLEMENTARY_TEXT, LOW_MARK, UNITS, cell_text, conf_text, display_value,
-                         format_interval, format_value, hidden_label, visible)
+from .formatting import (CI_LABELS, COMPLEMENTARY_TEXT, LOW_MARK, UNITS, cell_text, conf_text,
+                         format_interval, format_value, hidden_label, shown_value, visible,
+                         why_hidden)
 
 #: Okabe-Ito colours (colour-blind safe), yellow last: it is faint on white.
 PALETTE = (
@@ -84,7 +87,7 @@ def _first(frame: pd.DataFrame, column: str, default: str = "") -> str:
 def _hover(row, kind: str, rule: SmallBaseRule, name: str, conf_level: float) -> str:
     head = f"<b>{name}</b>, {row['wave']}"
     if row["base_flag"] == SUPPRESSED:
-        return f"{head}<br>{_hidden_why(rule, _reason(row))}"
+        return f"{head}<br>{_hidden_text(rule, why_hidden(row))}"
     text = f"{head}<br>{format_value(row['estimate'], kind)}"
     interval = format_interval(row.get("ci_low"), row.get("ci_high"), kind)
     if interval:
@@ -96,6 +99,14 @@ def _hover(row, kind: str, rule: SmallBaseRule, name: str, conf_level: float) ->
     if isinstance(letters, str) and letters:
         text += f"<br>Significantly higher than {', '.join(letters)}"
     return text
+
+
+def _intervals(rows: pd.DataFrame, conf_level: float) -> str:
+    """``"95% confidence intervals"``, with the shares' method when the rows name one
+    (``ci_method``; net scores and means use estimate ± t·se)."""
+    methods = set(rows["ci_method"].dropna()) & set(CI_LABELS) if "ci_method" in rows else set()
+    method = f" ({CI_LABELS[methods.pop()]})" if len(methods) == 1 else ""
+    return f"{conf_text(conf_level)} confidence intervals{method}"
 
 
 def _notes(rule: SmallBaseRule, *extra: str) -> str:
@@ -159,7 +170,7 @@ def _gap_label(*, x, rule: SmallBaseRule, reason: str, hover: str, colour: str, 
             "bgcolor": "rgba(255,255,255,0.9)", "bordercolor": colour, "borderwidth": 1.5}
 
 
-def _hidden_why(rule: SmallBaseRule, reason: str) -> str:
+def _hidden_text(rule: SmallBaseRule, reason: str) -> str:
     """Why a cell has no value, in words (after its label)."""
     if reason == COMPLEMENTARY:
         return f"{hidden_label(rule, reason)}: {COMPLEMENTARY_TEXT}"
@@ -172,14 +183,8 @@ def _suppressed_hover(label: str, wave: str, rule: SmallBaseRule, reason: str = 
     return f"{label}, {wave}: base under {rule.suppress_below}, estimate suppressed"
 
 
-def _reason(row) -> str:
-    """Why a row is hidden (its ``suppression``; ``""`` for rows without one)."""
-    reason = row.get("suppression", "") if hasattr(row, "get") else ""
-    return reason if isinstance(reason, str) else ""
-
-
 def _reasons(frame: pd.DataFrame) -> list[str]:
-    return [_reason(row) for _, row in frame.iterrows()]
+    return [why_hidden(row) for _, row in frame.iterrows()]
 
 
 # -- charts ------------------------------------------------------------------
@@ -242,7 +247,7 @@ def trend_chart(frame: pd.DataFrame, *, waves: Sequence[str] | None = None, titl
     annotations += [_break_label(order.index(wave), why) for wave, why in breaks.items()]
     lone = 1 in {end - first for first, end in zip(starts, starts[1:])}
     note = (f"Shaded bands{' (whiskers on a lone wave)' if lone else ''}: "
-            f"{conf_text(conf_level)} confidence intervals. Open markers: low base."
+            f"{_intervals(rows, conf_level)}. Open markers: low base."
             + (" Dashed line: a series break; no change is tested across it." if breaks else ""))
     return _figure(
         traces, annotations, title=title or _first(rows, "indicator_label"),
@@ -260,7 +265,7 @@ def _trend_traces(g: pd.DataFrame, *, group: str, label: str, kind: str, rule: S
     colour = PALETTE[style % len(PALETTE)]
     x = list(g["wave"])
     line = {
-        "type": "scatter", "x": x, "y": [display_value(v, kind) for v in g["estimate"]],
+        "type": "scatter", "x": x, "y": [shown_value(v, kind) for v in g["estimate"]],
         "name": label, "legendgroup": group, "showlegend": legend,
         "mode": "lines+markers", "connectgaps": False,
         # past the palette's eight colours, lines differ by dash as well
@@ -278,8 +283,8 @@ def _trend_traces(g: pd.DataFrame, *, group: str, label: str, kind: str, rule: S
     band = {"type": "scatter", "x": x, "mode": "lines", "line": {"width": 0},
             "hoverinfo": "skip", "showlegend": False, "legendgroup": group, "connectgaps": False}
     return [
-        {**band, "y": [display_value(v, kind) for v in g["ci_low"]]},
-        {**band, "y": [display_value(v, kind) for v in g["ci_high"]], "fill": "tonexty",
+        {**band, "y": [shown_value(v, kind) for v in g["ci_low"]]},
+        {**band, "y": [shown_value(v, kind) for v in g["ci_high"]], "fill": "tonexty",
          "fillcolor": _rgba(colour, 0.15)},
         line,
     ]
@@ -351,7 +356,7 @@ def group_chart(frame: pd.DataFrame, *, title: str | None = None, question: str 
         colour = PALETTE[i % len(PALETTE)]
         w = _aligned(rows[rows["wave"].astype(str) == wave], "group", [g for g, _ in groups])
         traces.append({
-            "type": "bar", "x": ticks, "y": [display_value(v, kind) for v in w["estimate"]],
+            "type": "bar", "x": ticks, "y": [shown_value(v, kind) for v in w["estimate"]],
             "name": wave, "text": [_bar_text(r, kind, small_base) for _, r in w.iterrows()],
             "textposition": "outside", "cliponaxis": False,
             "marker": {"color": colour, "pattern": {
@@ -373,7 +378,7 @@ def group_chart(frame: pd.DataFrame, *, title: str | None = None, question: str 
     return _figure(
         traces, annotations, title=(title or _first(rows, "indicator_label")) + f" ({', '.join(waves)})",
         subtitle=_subtitle(rows, question), kind=kind,
-        note=_notes(small_base, f"Whiskers: {conf_text(conf_level)} confidence intervals. "
+        note=_notes(small_base, f"Whiskers: {_intervals(rows, conf_level)}. "
                                 f"Hatched bars and {LOW_MARK}: low base.",
                     "Letters on a bar: the groups it is significantly higher than (same wave)."),
         bargap=bargap, showlegend=len(waves) > 1,
@@ -419,7 +424,7 @@ def heatmap_chart(frame: pd.DataFrame, *, title: str | None = None, row_labels: 
         r = _aligned(rows[rows["indicator"] == ind], "group", [g for g, _ in groups])
         z_row, text_row, hover_row = [], [], []
         for (_, row), label in zip(r.iterrows(), labels):
-            flag, reason = row["base_flag"], _reason(row)
+            flag, reason = row["base_flag"], why_hidden(row)
             text_row.append(cell_text(row["estimate"], row["kind"], flag, small_base, reason))
             if flag == SUPPRESSED:  # a cell without a value shows no text: label the gap
                 z_row.append(None)
@@ -433,7 +438,7 @@ def heatmap_chart(frame: pd.DataFrame, *, title: str | None = None, row_labels: 
                 z_row.append(None)
                 hover_row.append(None)
             else:
-                z_row.append(display_value(row["estimate"], row["kind"]))
+                z_row.append(shown_value(row["estimate"], row["kind"]))
                 hover_row.append(f"{ind_label}<br>{label}, {row['wave']}: "
                                  f"{format_value(row['estimate'], row['kind'])}<br>"
                                  f"n = {int(row['n']):,}" + (" (low base)" if flag == LOW else ""))
@@ -517,7 +522,7 @@ def _wrap(label: str, width: int = 22) -> str:
 def _diff(a, b, kind: str):
     if any(v is None or pd.isna(v) for v in (a, b)):
         return None
-    return display_value(a, kind) - display_value(b, kind)
+    return shown_value(a, kind) - shown_value(b, kind)
 
 
 def _shown(row) -> bool:

@@ -25,7 +25,6 @@ Examples
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
 import signal
 import socket
@@ -33,30 +32,16 @@ import sys
 import time
 from pathlib import Path
 
-from .serving.app import share_compiled_templates, voila_class
-from .serving.forks import ForkedKernel, ForkError, KernelForkServer
-from .serving.kernels import kernel_manager_classes, kernels_for_memory, pooled
-from .serving.pages import handler_classes, kernel_watch, plain_page
-from .serving.settings import (CELL_ERROR, DASHBOARDS_ENV, KERNEL_ARGS, SAFE_SETTINGS, SERVE_CONFIG,
-                               WIDGET_BUNDLE_ENV, config_paths, dashboards_folder, widget_bundle)
-from .serving.websocket import close_websockets, connection_class, sane_frame
+from .serving.app import voila_class
+from .serving.forks import KernelForkServer
+from .serving.kernels import kernel_manager_classes
+from .serving.pages import plain_page
+from .serving.settings import (SAFE_SETTINGS, WIDGET_BUNDLE_ENV, config_paths, dashboards_folder,
+                               widget_bundle)
+from .serving.websocket import connection_class
 
 __all__ = ["serve", "serve_static", "main", "SAFE_SETTINGS", "dashboards_folder",
            "DashboardKernelManager"]
-
-# the names this module had before it was split (tests and benchmarks use some of them)
-_voila_classes = voila_class
-_kernel_manager_classes = kernel_manager_classes
-_connection_class = connection_class
-_pooled = pooled
-_plain_page = plain_page
-_kernel_watch = kernel_watch
-_sane_frame = sane_frame
-_close_websockets = close_websockets
-_share_compiled_templates = share_compiled_templates
-_kernels_for_memory = kernels_for_memory
-_config_paths = config_paths
-
 
 # -- serve -------------------------------------------------------------------------------
 def _warm(manifest: Path, allow_undeclared: bool) -> float:
@@ -64,10 +49,7 @@ def _warm(manifest: Path, allow_undeclared: bool) -> float:
     from ..indicators import store
 
     start = time.perf_counter()
-    if "allow_undeclared" in inspect.signature(store.warm).parameters:
-        store.warm(manifest, allow_undeclared=allow_undeclared)
-    else:
-        store.warm(manifest)
+    store.warm(manifest, allow_undeclared=allow_undeclared)
     return time.perf_counter() - start
 
 

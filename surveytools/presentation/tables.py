@@ -24,13 +24,18 @@ Without a catalogue the cube is the full tab book
 each answer with its letters, by every breakdown.
 
 Small bases, as DESIGN.md says: a suppressed cell shows ``n<50`` (the rule's
-label) and never a number; a low base shows its number with a ``*`` suffix
-(a number format, so the value stays a number) and a note.
+label) and never a number, a group hidden so that a small one cannot be
+worked out shows ``[c]``, and both withhold their bases (the cube's
+disclosure control); a low base shows its number with a ``*`` suffix (a
+number format, so the value stays a number) and a note.  Published values
+are rounded as shown (:func:`surveytools.indicators.disclosure.round_published`):
+no full precision under a cell format.
 
 CSV: one tidy file, one row per wave x question x row x group (every wave
 unless ``wave=`` is given), with a ``display`` column that reads as the
-dashboards do (``n<50`` for suppressed cells, whose numbers are blank), and
-the notes beside it in ``<name>.notes.txt``.
+dashboards do (``n<50`` or ``[c]`` for hidden cells, whose numbers are
+blank) and ``suppression`` saying why, and the notes beside it in
+``<name>.notes.txt``.
 
 The cube comes from the cube store (:mod:`surveytools.indicators.store`),
 values are formatted by :mod:`surveytools.presentation.formatting`, and
@@ -196,9 +201,11 @@ class _Lookup:
     """
 
     def __init__(self, result) -> None:
-        frame = round_published(result.frame)
+        # values as published; the direction of a change from the value itself (a
+        # significant rise of 0.4 points is shown as +0% and "Yes, up")
+        frame = round_published(result.frame).assign(change_up=result.frame["change"] > 0)
         self.indicator = _records(frame, ("wave", "indicator"), (
-            "estimate", "base_flag", "suppression", "letters", "n", "change",
+            "estimate", "base_flag", "suppression", "letters", "n", "change", "change_up",
             "change_significant", "change_note"))
         self.asked: dict = {}
         for question, wave in zip(frame["question"].tolist(), frame["wave"].tolist()):
@@ -406,7 +413,7 @@ def _put_change(sheet, row: int, total: dict | None, kind: str, previous, result
     _put(sheet, row, 4, (total["change"], total["base_flag"], total["suppression"]),
          excel_format(kind, change=True), result)
     if total["base_flag"] != SUPPRESSED and not np.isnan(total["change"]):
-        sheet.cell(row=row, column=5, value=(("Yes, up" if total["change"] > 0 else "Yes, down")
+        sheet.cell(row=row, column=5, value=(("Yes, up" if total["change_up"] else "Yes, down")
                                              if total["change_significant"] else "No"))
 
 
@@ -479,7 +486,10 @@ def tidy_table(result, wave: str | None = None, *, rounded: bool = True) -> pd.D
     out = blank(out, out["base_flag"].to_numpy() == SUPPRESSED)
     if rounded:
         out = round_published(out)
-    out["change_significant"] = out["change_significant"].fillna(False).astype(bool)
+    # True/False where a change is published; empty where none is (first wave, a hidden
+    # cell or a hidden previous one, a series break), not "not significant"
+    out["change_significant"] = (out["change_significant"].astype("boolean")
+                                 .where(out["change"].notna()))
     out["change_note"] = out["change_note"].fillna("")
     return out
 

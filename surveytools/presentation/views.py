@@ -35,8 +35,8 @@ import pandas as pd
 from ..core.smallbase import SUPPRESSED
 from ..estimation.intervals import CI_METHODS
 from ..indicators.disclosure import COMPLEMENTARY
-from .formatting import (CI_LABELS, FLAG_TEXT, cell_text, change_text, conf_text, csv_value,
-                         flag_text, format_interval, hidden_label, visible)
+from .formatting import (CI_LABELS, FLAG_TEXT, cell_text, change_text, conf_text, shown_value,
+                         flag_text, format_interval, hidden_label, visible, why_hidden)
 
 #: The charts a one-indicator dashboard offers.
 CHARTS = {"trend": "Trend over waves", "groups": "Compare groups"}
@@ -97,7 +97,8 @@ class View:
 # -- the table, the CSV, the notes --------------------------------------------------
 def view_table(rows: pd.DataFrame, *, small_base, conf_level: float,
                label_column: str = "group_label") -> pd.DataFrame:
-    """The table people read: formatted values, bases and flags; suppressed cells say ``"n<50"``.
+    """The table people read: formatted values, bases and flags; hidden cells say ``"n<50"``
+    (a small base) or ``"[c]"`` (hidden to protect one), in the estimate and the base.
 
     Parameters
     ----------
@@ -123,7 +124,7 @@ def view_table(rows: pd.DataFrame, *, small_base, conf_level: float,
             name += f" ({row['letter']})"
         change = note or change_text(row.get("change"), kind,
                                      significant=bool(pd.notna(significant) and significant))
-        reason = _suppression(row)
+        reason = why_hidden(row)
         records.append(dict(zip(columns, [
             str(row["wave"]), name, cell_text(row["estimate"], kind, flag, small_base, reason),
             format_interval(row["ci_low"], row["ci_high"], kind), change,
@@ -152,13 +153,13 @@ def csv_frame(rows: pd.DataFrame, *, small_base) -> pd.DataFrame:
         "unit": rows["kind"].map(_CSV_UNITS),
     })
     for column in ("estimate", "ci_low", "ci_high", "change"):
-        out[column] = [csv_value(v, k) for v, k in zip(rows[column], rows["kind"])]
+        out[column] = [shown_value(v, k) for v, k in zip(rows[column], rows["kind"])]
     out["change_significant"] = rows["change_significant"].astype(object)
     out["change_note"] = change_notes(rows)
     out["letters"] = rows["letters"].fillna("")
     out["n"] = rows["n"].astype("Int64")  # whole counts; empty where withheld
     out["base_flag"] = rows["base_flag"]
-    reasons = [_suppression(row) for _, row in rows.iterrows()]
+    reasons = [why_hidden(row) for _, row in rows.iterrows()]
     out["suppression"] = reasons
     out["note"] = [hidden_label(small_base, reason) if flag == SUPPRESSED
                    else flag_text(flag) for flag, reason in zip(rows["base_flag"], reasons)]
@@ -197,12 +198,6 @@ def header_html(*, tracker: str | None, title: str, intro: str,
 
 _FLAG_OF_TEXT = {**{text: flag for flag, text in FLAG_TEXT.items()},
                  flag_text(SUPPRESSED, COMPLEMENTARY): SUPPRESSED}
-
-
-def _suppression(row) -> str:
-    """Why a cube row is hidden (``""`` when shown, or for rows without the column)."""
-    reason = row.get("suppression", "")
-    return reason if isinstance(reason, str) else ""
 
 
 def table_html(table: pd.DataFrame) -> str:
