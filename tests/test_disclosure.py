@@ -44,9 +44,9 @@ import pytest
 
 import surveytools as st
 from surveytools.core.smallbase import ESTIMATE_COLUMNS, SUPPRESSED, blank
-from surveytools.indicators.disclosure import (COMPLEMENTARY, SMALL_BASE, audit, membership,
-                                               protect, protect_answers, round_published,
-                                               suppression_pattern)
+from surveytools.indicators.disclosure import (COMPLEMENTARY, PREVIOUS_HIDDEN, SMALL_BASE, audit,
+                                               membership, protect, protect_answers,
+                                               round_published, suppression_pattern)
 from surveytools.presentation.formatting import format_value
 
 RULE = st.SmallBaseRule(200, 300)
@@ -251,10 +251,14 @@ def test_changes_next_to_a_hidden_cell_are_blank():
     frame["change_se"] = np.where(frame["wave"] == "2023", np.nan, 0.02)
     frame["change_p"] = np.where(frame["wave"] == "2023", np.nan, 0.6)
     frame["change_significant"] = False
+    frame["change_note"] = ""
     out = protect(frame, RULE, groups=AGE, waves=["2023", "2024", "2025"])
     blanked = out[out["change"].isna() & (out["wave"] != "2023")]
     assert sorted(zip(blanked["wave"], blanked["group"])) == [("2024", "1"), ("2024", "3")]
     assert blanked[["change_se", "change_p"]].isna().all().all()
+    # the shown cells say why they have no change; nothing else gets a note
+    assert (blanked["change_note"] == PREVIOUS_HIDDEN).all()
+    assert (out.loc[~out.index.isin(blanked.index), "change_note"] == "").all()
     assert out.loc[out["wave"] == "2025", "change"].notna().all()
 
 
@@ -712,3 +716,15 @@ def test_nothing_hidden_can_be_derived_from_the_published_csv(released, truth, t
     attempts = attack(indicators, answers, released=released, truth=truth, tracker=tracker)
     leaks = attempts[attempts["disclosed"] | attempts["base_disclosed"]]
     assert leaks.empty, leaks.head(20).to_string()
+
+
+def test_a_change_blanked_next_to_a_hidden_cell_is_explained_and_is_no_series_break(released):
+    from surveytools.presentation.caveats import series_breaks
+
+    frame = released.frame
+    explained = frame[frame["change_note"] == PREVIOUS_HIDDEN]
+    assert len(explained) and explained["change"].isna().all()
+    assert (explained["suppression"] == "").all()
+    indicator = explained["indicator"].iloc[0]
+    assert not released.breaks
+    assert series_breaks(released, [indicator], released.waves) == {}

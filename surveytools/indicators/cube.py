@@ -75,6 +75,8 @@ COLUMNS = [
 #: The columns the builder makes (why a cell is hidden comes with the disclosure pattern).
 _BUILT = [c for c in COLUMNS if c != SUPPRESSION]
 _CHANGE_COLUMNS = ["change", "change_se", "change_p"]
+#: How the ``change_note`` of a row across a series break begins (its reason follows).
+NOT_COMPARABLE = "not comparable"
 #: Columns of :attr:`IndicatorCube.undeclared` (those of ``Tracker.missing_audit()``).
 UNDECLARED_COLUMNS = ("wave", *AUDIT_COLUMNS)
 #: Version of the file :meth:`IndicatorCube.save` writes.
@@ -637,7 +639,7 @@ class _Builder:
         previous_wave, before = self.previous[ind.name]
         reason = self.comparable and self.comparable(previous_wave, wave, ind.question)
         if reason:
-            out["change_note"][:] = f"not comparable ({reason})"
+            out["change_note"][:] = f"{NOT_COMPARABLE} ({reason})"
             return out
         change = wave_change(before, est, shared_respondents=self.shared)
         before_flags = self.rule.flags(before.table["n"].to_numpy())

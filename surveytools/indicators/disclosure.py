@@ -58,7 +58,8 @@ a hidden indicator).
    unit, such as a ``dont_know = "include"`` indicator with a larger base, say
    ``"complementary"``).
 4. Changes (``change``, ``change_se``, ``change_p``, ...) are blanked where the
-   cell or its cell in the previous wave that asked the question is hidden.
+   cell or its cell in the previous wave that asked the question is hidden (a
+   shown cell then says why in its ``change_note``).
 5. Letters: a hidden group's letter is removed from the letters of the shown
    groups of its breakdown (the cube goes further: it reads its letters with
    every hidden group out of the tests and their adjustment).
@@ -112,7 +113,8 @@ from .cells import TOTAL
 from .significance import column_letter
 
 __all__ = ["protect", "apply_pattern", "protect_answers", "suppression_pattern", "audit", "membership",
-           "round_published", "SMALL_BASE", "COMPLEMENTARY", "SUPPRESSION", "BASE_STEP"]
+           "round_published", "SMALL_BASE", "COMPLEMENTARY", "SUPPRESSION", "BASE_STEP",
+           "PREVIOUS_HIDDEN"]
 
 #: Values of the ``suppression`` column: why a cell is hidden ("" = shown).
 SMALL_BASE = "small base"
@@ -500,8 +502,14 @@ def _hide(frame: pd.DataFrame, reasons: np.ndarray) -> pd.DataFrame:
     return out
 
 
+#: The ``change_note`` of a shown cell whose change is blank because the cell it
+#: would be measured from is hidden.
+PREVIOUS_HIDDEN = "not shown: the previous wave's value is hidden"
+
+
 def _blank_changes(frame: pd.DataFrame, waves) -> pd.DataFrame:
-    """Blank the changes of cells whose previous-wave cell is hidden."""
+    """Blank the changes of cells whose previous-wave cell is hidden; a shown one says
+    why in its ``change_note`` (:data:`PREVIOUS_HIDDEN`)."""
     present = [c for c in CHANGE_COLUMNS if c in frame.columns]
     if not present or "indicator" not in frame.columns:
         return frame
@@ -516,7 +524,12 @@ def _blank_changes(frame: pd.DataFrame, waves) -> pd.DataFrame:
         (prev := previous.get((ind, w))) is not None and (prev, ind, b, g) in hidden
         for w, ind, b, g in zip(frame["wave"], frame["indicator"], frame["breakdown"],
                                 frame["group"])], dtype=bool)
-    return blank(frame, after_hidden, columns=present)
+    out = blank(frame, after_hidden, columns=present)
+    if "change_note" in out.columns:
+        notes = out["change_note"].fillna("").to_numpy(dtype=object)
+        explain = after_hidden & (out[SUPPRESSION].to_numpy(dtype=object) == "") & (notes == "")
+        out["change_note"] = np.where(explain, PREVIOUS_HIDDEN, notes)
+    return out
 
 
 def _strip_letters(frame: pd.DataFrame) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..core.smallbase import SUPPRESSED
+from ..indicators.cube import NOT_COMPARABLE
 from ..indicators.disclosure import COMPLEMENTARY
 
 #: What each kind of empty view means, for the export's summary.
@@ -115,7 +116,8 @@ def series_breaks(cube, indicators: Sequence[str], waves: Sequence[str]) -> dict
     ``indicators`` carries a ``change_note`` (the cube's "not comparable (REASON)").
     """
     rows = cube.frame[cube.frame["indicator"].isin(list(indicators))]
-    notes = {wave: next((n for n in group if isinstance(n, str) and n), "")
+    notes = {wave: next((n for n in group if isinstance(n, str) and n.startswith(NOT_COMPARABLE)),
+                        "")
              for wave, group in rows.groupby("wave")["change_note"]}
     asked = [w for w in cube.waves if w in notes]
     shown = [w for w in asked if w in set(waves)]

@@ -451,7 +451,8 @@ def tidy_table(result, wave: str | None = None, *, rounded: bool = True) -> pd.D
     n, weighted_n, base_flag, suppression ("", "small base", "complementary"),
     display, letters, change, change_se, change_p, change_significant,
     change_note`` (``"not comparable (reason)"`` where no
-    change is tested across a series break, else empty).  Values are rounded to
+    change is tested across a series break, ``"not shown: the previous wave's
+    value is hidden"`` beside a hidden cell, else empty).  Values are rounded to
     what the tables show (:func:`surveytools.indicators.disclosure.round_published`);
     ``rounded=False`` keeps full precision, for analysis and checks against other
     software, not for publication (suppression is applied either way).

@@ -136,7 +136,8 @@ def view_table(rows: pd.DataFrame, *, small_base, conf_level: float,
 
 
 def change_notes(rows: pd.DataFrame) -> list[str]:
-    """Each row's ``change_note`` ("not comparable (REASON)" across a series break, else "");
+    """Each row's ``change_note`` ("not comparable (REASON)" across a series break, "not
+    shown: the previous wave's value is hidden" beside a hidden cell, else "");
     "" for a suppressed row, which has no change to explain."""
     return ["" if flag == SUPPRESSED or not isinstance(note, str) else note
             for note, flag in zip(rows["change_note"], rows["base_flag"])]
