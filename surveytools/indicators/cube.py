@@ -58,9 +58,9 @@ from ..waves.missing import fix_lines
 from .answers import answer_bases, answer_shares, excluded, tab_book
 from .catalogue import Breakdown, Breakdowns, Group, Indicator, IndicatorCatalogue
 from .catalogue_file import load_breakdowns, load_indicators
+from .cells import CELL, CELL_STEP, TOTAL, cell_codes, estimate, pair_tests, stacked_cells
 from .disclosure import KEYS as UNIT_KEYS
 from .disclosure import SUPPRESSION, apply_pattern, membership, protect_answers, suppression_pattern
-from .cells import CELL, CELL_STEP, TOTAL, cell_codes, estimate, pair_tests, stacked_cells
 from .significance import (ALPHA, CORRECTION_TEXT, check_correction, column_letter,
                            group_letters, letters_from_pairs)
 
