@@ -111,7 +111,8 @@ def update_times(changes: int) -> list[float]:
 
 def browser_first_chart(settle: float) -> dict:
     sys.path.insert(0, str(ROOT / "tests"))
-    from browser.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_voila, stop, wait_until_up
+    from bench_viewers import free_port, stop_server, wait_until_up
+    from browser.conftest import CHROMIUM, CHROMIUM_ARGS, start_voila
     from playwright.sync_api import sync_playwright
 
     port = free_port()
@@ -119,7 +120,7 @@ def browser_first_chart(settle: float) -> dict:
     proc = start_voila(port, log, MANIFEST)
     out = {}
     try:
-        wait_until_up(f"http://127.0.0.1:{port}/", proc, log)
+        wait_until_up(f"http://127.0.0.1:{port}/", proc, timeout=60, log=log)
         time.sleep(settle)  # lets Voila pre-heat its kernels (dashboards/voila.json)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -132,7 +133,7 @@ def browser_first_chart(settle: float) -> dict:
                     out[f"{name}_{visit}_visit"] = round(time.perf_counter() - start, 2)
             browser.close()
     finally:
-        stop(proc)
+        stop_server(proc)
     return out
 
 

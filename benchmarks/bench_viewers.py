@@ -87,8 +87,10 @@ BEFORE_SETTINGS = {
     }
 }
 
-#: What a viewer must never receive (a traceback, a path on the server).
-LEAK_PATTERNS = re.compile(r"Traceback|File \"/|site-packages|/work/|/home/|/usr/lib|\.py\", line")
+#: What a viewer must never receive (a traceback, a path on the server: the folder of
+#: the checkout wherever it lies, home folders, system libraries).
+LEAK_PATTERNS = re.compile(r"Traceback|File \"/|site-packages|" + re.escape(f"{ROOT.parent}/")
+                           + r"|/home/|/usr/lib|\.py\", line")
 
 
 # -- the Jupyter kernel protocol over the Voila websocket -------------------------------
@@ -429,21 +431,49 @@ def start_server(kind: str, port: int, log: Path, manifest: Path, extra: list[st
                             env=env, start_new_session=True)
 
 
-def wait_until_up(url: str, proc: subprocess.Popen | None, timeout: float = 120) -> None:
+def wait_until_up(url: str, proc: subprocess.Popen | None, timeout: float = 120,
+                  log: Path | None = None) -> None:
+    """Wait until ``url`` answers 200; a server that exits or does not answer within
+    ``timeout`` is a RuntimeError (with the end of its ``log``, if given)."""
     import urllib.error
     import urllib.request
+
+    def failed(what: str) -> RuntimeError:
+        return RuntimeError(what + (f":\n{log.read_text()[-5000:]}" if log is not None else ""))
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"the server exited with {proc.returncode}")
+            raise failed(f"the server exited with {proc.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.5)
-    raise RuntimeError(f"no answer at {url} within {timeout} s")
+    raise failed(f"no answer at {url} within {timeout} s")
+
+
+def serve_copy(folder: Path, manifest: Path, settings: dict | None = None, *,
+               timeout: float = 120) -> tuple[subprocess.Popen, str, Path, Path]:
+    """``surveytools serve`` on a copy of the dashboards in ``folder`` (serving
+    ``settings`` applied, :func:`dashboards_copy`) on a free port, once it answers.
+
+    Returns ``(proc, base URL, log, dashboards folder)``; the log, ``folder/serve.log``,
+    is the server's own.  A server that does not come up is stopped, and the error
+    carries the end of its log.
+    """
+    dashboards = dashboards_copy(folder / "dashboards", settings)
+    port = free_port()
+    log = folder / "serve.log"
+    proc = start_server("after", port, log, manifest, dashboards=dashboards)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base + "/", proc, timeout=timeout, log=log)
+    except RuntimeError:
+        stop_server(proc)
+        raise
+    return proc, base, log, dashboards
 
 
 def stop_server(proc: subprocess.Popen) -> None:

@@ -34,9 +34,11 @@ from surveytools.presentation import serve as serve_module  # noqa: E402
 from surveytools.presentation.serving import pages, websocket  # noqa: E402
 
 #: What no answer to a viewer may contain.
-LEAK = re.compile(r"Traceback|File \"|site-packages|\.py\b|/work/|/home/|/tmp/|/usr/|/root/|Error:")
+_CHECKOUT = re.escape(f"{ROOT.parent}/")  # the folder of the checkout, wherever it lies
+LEAK = re.compile(r"Traceback|File \"|site-packages|\.py\b|" + _CHECKOUT
+                  + r"|/home/|/tmp/|/usr/|/root/|Error:")
 #: Server paths and tracebacks (the kernel's own description names ``.py`` files as its language's).
-PATHS = re.compile(r"Traceback|File \"|site-packages|/work/|/home/|/tmp/|/usr/|/root/")
+PATHS = re.compile(r"Traceback|File \"|site-packages|" + _CHECKOUT + r"|/home/|/tmp/|/usr/|/root/")
 #: Generous bounds: a loaded 2-core machine is slow, not broken.
 START_TIMEOUT = 240
 WAIT = 90
@@ -186,16 +188,7 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 def start(tmp_path: Path, manifest: Path, settings: dict) -> Server:
     """A server on a copy of the dashboards; its log is its own (another session's server may
     run beside it) and is copied to ``tests/artifacts/`` when it stops (:func:`stop`)."""
-    folder = bv.dashboards_copy(tmp_path / "dashboards", settings)
-    port = bv.free_port()
-    log = tmp_path / "serve.log"
-    proc = bv.start_server("after", port, log, manifest, dashboards=folder)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        bv.wait_until_up(base + "/", proc, timeout=START_TIMEOUT)
-    except RuntimeError:
-        bv.stop_server(proc)
-        raise RuntimeError(log.read_text()[-5000:])
+    proc, base, log, folder = bv.serve_copy(tmp_path, manifest, settings, timeout=START_TIMEOUT)
     srv = Server(proc, base, log)
     srv.folder = folder
     srv.notebooks = sorted(p.name for p in folder.glob("*.ipynb"))

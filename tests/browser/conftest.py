@@ -16,12 +16,8 @@ downloaded.  Screenshots go to ``tests/artifacts/``.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,6 +26,9 @@ import pytest
 from .fixtures import write_scaffolded_tracker, write_strict_tracker
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_viewers import free_port, stop_server, wait_until_up  # noqa: E402  (one set of server helpers)
+
 DASHBOARDS = ROOT / "dashboards"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -37,12 +36,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 #: Time for a page: kernel start, reading the waves, building the cube, drawing.
 PAGE_TIMEOUT_MS = 240_000  # generous: a busy 2-core machine is slow, not broken
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_voila(port: int, log: Path, manifest: Path) -> subprocess.Popen:
@@ -55,30 +48,6 @@ def start_voila(port: int, log: Path, manifest: Path) -> subprocess.Popen:
         env={**os.environ, "PYTHONUNBUFFERED": "1", "SURVEYTOOLS_MANIFEST": str(manifest)},
         start_new_session=True,
     )
-
-
-def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"voila exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.3)
-    raise RuntimeError(f"voila did not answer at {url} within {timeout} s:\n{log.read_text()}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="session")
@@ -103,10 +72,10 @@ def serving(manifest: Path, log: Path):
     proc = start_voila(port, log, manifest)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(url + "/", proc, log)
+        wait_until_up(url + "/", proc, timeout=60, log=log)
         yield url
     finally:
-        stop(proc)
+        stop_server(proc)
 
 
 @pytest.fixture(scope="session")

@@ -41,14 +41,9 @@ SETTINGS = {"VoilaConfiguration": {"preheat_kernel": True, "default_pool_size": 
 def served(tmp_path_factory, manifest, artifacts):
     """The server, its pid, its log and its notebooks.  The log is the server's own (another
     session may run these tests at the same time) and is copied to the artifacts folder."""
-    tmp = tmp_path_factory.mktemp("viewers")
-    folder = bv.dashboards_copy(tmp / "dashboards", SETTINGS)
-    port = bv.free_port()
-    log = tmp / "serve.log"
-    proc = bv.start_server("after", port, log, manifest, dashboards=folder)
-    base = f"http://127.0.0.1:{port}"
+    proc, base, log, folder = bv.serve_copy(tmp_path_factory.mktemp("viewers"), manifest,
+                                            SETTINGS, timeout=240)
     try:
-        bv.wait_until_up(base + "/", proc, timeout=240)
         yield base, proc.pid, log, sorted(p.name for p in folder.glob("*.ipynb"))
     finally:
         bv.stop_server(proc)
