@@ -440,7 +440,7 @@ def cube(tracker, catalogue=None, breakdowns=None, *, ci: str = "logit", conf_le
             builder.add_wave(wave, survey)
             answer_rows.append(shares_or_bases(wave, survey, catalogue.questions, cells, rule))
     answer_frame = pd.concat(answer_rows, ignore_index=True)
-    frame, answer_frame = _protected(builder, answer_frame, rule, breakdowns, waves)
+    frame = _protected(builder, answer_frame, rule, breakdowns, waves)
     surveys = [tracker[w] for w in waves]
     return IndicatorCube(
         frame=frame, catalogue=catalogue, breakdowns=breakdowns, small_base=rule,
@@ -448,7 +448,7 @@ def cube(tracker, catalogue=None, breakdowns=None, *, ci: str = "logit", conf_le
         shared=shared, weights=tuple(sorted({s.design.weight for s in surveys})),
         exact_with_ci=all(not s.design.is_replicate and bool((s.weights > 0).all())
                           for s in surveys),
-        answers=answer_frame if answers else None,
+        answers=protect_answers(answer_frame, frame) if answers else None,
         sources={w: s.meta.file for w, s in zip(waves, surveys)},
         name=getattr(tracker, "name", None), description=getattr(tracker, "description", None),
         breaks=dict(getattr(tracker, "breaks", {})), undeclared=undeclared,
@@ -456,16 +456,18 @@ def cube(tracker, catalogue=None, breakdowns=None, *, ci: str = "logit", conf_le
 
 
 def _protected(builder: "_Builder", answer_frame: pd.DataFrame, rule: SmallBaseRule,
-               breakdowns: Breakdowns, waves: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The cube's rows and the answer shares (or their bases) with complementary
-    suppression applied (:mod:`surveytools.indicators.disclosure`): one pattern for
-    both, every hidden group left out of the tests behind the letters."""
+               breakdowns: Breakdowns, waves: tuple) -> pd.DataFrame:
+    """The cube's rows with complementary suppression applied
+    (:mod:`surveytools.indicators.disclosure`), the pattern made with the answer
+    shares (or their bases) so that the answers hide alike
+    (``protect_answers(answer_frame, frame)``), every hidden group left out of the
+    tests behind the letters."""
     groups = membership(breakdowns)
     pattern = suppression_pattern(builder.bases(), rule, groups=groups, answers=answer_frame)
     hidden = frozenset(tuple(key) for key in
                        pattern.loc[pattern[SUPPRESSION] != "", list(UNIT_KEYS)].to_numpy())
     frame = apply_pattern(builder.frame(hidden), pattern, waves=waves)
-    return frame[COLUMNS], protect_answers(answer_frame, frame)
+    return frame[COLUMNS]
 
 
 # -- inputs ----------------------------------------------------------------
