@@ -401,14 +401,13 @@ def protect(frame: pd.DataFrame, rule: SmallBaseRule, *, groups: Mapping,
     [['', 0.5, 0.0], ['', 0.4, nan], ['', 0.6, nan]]
     """
     pattern = suppression_pattern(frame, rule, groups=groups, answers=answers, total=total)
-    return _strip_letters(apply_pattern(frame, pattern, waves=waves))
+    return apply_pattern(frame, pattern, waves=waves)
 
 
 def apply_pattern(frame: pd.DataFrame, pattern: pd.DataFrame, *, waves=None) -> pd.DataFrame:
-    """``frame`` hidden as :func:`suppression_pattern` says, changes beside hidden
-    cells blanked: :func:`protect` without its last step (removing hidden groups'
-    letters from the shown groups' letters), for a caller that reads its letters
-    with every hidden group out of the tests, as the cube does.
+    """``frame`` hidden as :func:`suppression_pattern` says: :func:`protect` in two
+    steps, for a caller that needs the pattern in between (the cube leaves every
+    hidden group out of the tests behind its letters).
 
     Raises
     ------
@@ -424,7 +423,7 @@ def apply_pattern(frame: pd.DataFrame, pattern: pd.DataFrame, *, waves=None) -> 
                         found=f"{first['wave']}/{first[question]}/{first['breakdown']}/"
                               f"{first['group']}",
                         hint="pattern = suppression_pattern(frame, rule, groups=groups)")
-    return _blank_changes(_hide(frame, reasons), waves)
+    return _strip_letters(_blank_changes(_hide(frame, reasons), waves))
 
 
 def protect_answers(answers: pd.DataFrame, protected: pd.DataFrame) -> pd.DataFrame:
